@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TractionRecConfig(AppConfig):
+    name = "traction_rec"
+    verbose_name = "Traction Rec connection"
