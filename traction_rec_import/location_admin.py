@@ -1,0 +1,1 @@
+"""The location mapping screen: Traction Rec locations to our Locations."""
