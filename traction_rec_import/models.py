@@ -92,6 +92,9 @@ class ImportRun(models.Model):
     class Meta:
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["kind", "status", "-started_at"])]
+        permissions = [
+            ("operate_sync", "Can run fetch, import and lock operations"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk} ({self.status})"
