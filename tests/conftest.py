@@ -1,13 +1,15 @@
 """Fixtures every test area shares: an isolated data folder and cache, eager
 Celery, and one RSA key pair with its self-signed certificate per session."""
 
-import datetime as dt
 import os
 from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+from traction_rec.emulator.selfsigned import make_key_pair  # noqa: F401  (re-exported)
+
+# CI lays a copy of shared/ beside the clone; SHARED_DIR points elsewhere.
+SHARED = Path(os.environ.get("SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
 SAMPLE_ORG = SHARED / "sample-org"
 DRUPAL_EXPORT = SHARED / "fixtures" / "drupal-export-2021"
 
@@ -48,35 +50,6 @@ def _eager_celery():
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager = previous
-
-
-def make_key_pair(common_name="ymca-demo", days=365, key_size=2048):
-    """An RSA private key (PKCS#8 PEM) and its self-signed X.509 certificate."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=days))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
-    return key_pem, cert_pem
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,182 @@
+"""`make demo`: the main job end to end on this machine, with no Salesforce account.
+
+It makes a throw-away key and certificate, writes a generated org, serves it
+on 127.0.0.1 as the local Traction Rec org, saves the connection through the
+admin's own form, fetches over HTTP, imports, creates a demo-only admin and
+serves the site. Ctrl-C stops the site and the local org.
+"""
+
+import secrets
+import socket
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+DEMO_CONSUMER_KEY = "demo-consumer-key"
+DEMO_USERNAME = "integration@ymca-demo.example"
+DEMO_ADMIN = "demo-admin"
+
+
+def _port_is_free(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+class Command(BaseCommand):
+    help = "Run the demo: local org, fetch and import over HTTP, and the site."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000, help="Site port.")
+        parser.add_argument(
+            "--options", type=int, default=400, help="Course options to generate."
+        )
+        parser.add_argument(
+            "--no-serve",
+            action="store_true",
+            help="Stop after the import instead of serving the site.",
+        )
+
+    def handle(self, *args, port, options, no_serve, **kwargs):
+        if not no_serve and not _port_is_free(port):
+            raise CommandError(
+                f"Port {port} on 127.0.0.1 is in use. Stop what runs there or "
+                f"choose another: `python manage.py tr_demo --port 8080`."
+            )
+
+        from traction_rec.emulator.generator import write_org
+        from traction_rec.emulator.testing import running_org
+
+        demo_dir = Path(settings.VAR_DIR) / "demo"
+        demo_dir.mkdir(parents=True, exist_ok=True)
+
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self.stdout.write("Database migrated.")
+
+        key_pem, cert_pem = self._write_key_pair(demo_dir)
+        counts = write_org(demo_dir / "org", options=options, seed=1)
+        self.stdout.write(
+            f"Demo org written: {counts.get('TREX1__Course_Option__c', 0)} course "
+            f"options in {demo_dir / 'org'}."
+        )
+
+        with running_org(
+            demo_dir / "org",
+            certificate_pem=cert_pem,
+            consumer_key=DEMO_CONSUMER_KEY,
+            username=DEMO_USERNAME,
+        ) as org:
+            self.stdout.write(f"Local Traction Rec org serving on {org.url}")
+            self._save_connection(org.url, key_pem, cert_pem)
+            self._fetch_and_import()
+            password = self._demo_admin()
+
+            if no_serve:
+                return
+
+            self.stdout.write("")
+            self.stdout.write(self.style.WARNING("DEMO ONLY, never use on a real site:"))
+            self.stdout.write(f"  admin login {DEMO_ADMIN} / {password}")
+            self.stdout.write(f"  site   http://127.0.0.1:{port}/activities/")
+            self.stdout.write(f"  admin  http://127.0.0.1:{port}/admin/")
+            self.stdout.write("Ctrl-C stops the site and the local org.")
+            try:
+                call_command(
+                    "runserver",
+                    f"127.0.0.1:{port}",
+                    use_reloader=False,
+                    skip_checks=True,
+                )
+            except KeyboardInterrupt:
+                pass
+        self.stdout.write("Demo stopped.")
+
+    def _write_key_pair(self, demo_dir):
+        from traction_rec.emulator.selfsigned import make_key_pair
+
+        key_path, cert_path = demo_dir / "demo-key.pem", demo_dir / "demo-cert.pem"
+        key_pem, cert_pem = make_key_pair(common_name="ymca-demo")
+        key_path.write_text(key_pem)
+        key_path.chmod(0o600)
+        cert_path.write_text(cert_pem)
+        self.stdout.write(f"Throw-away key and certificate written to {demo_dir}.")
+        return key_pem, cert_pem
+
+    def _save_connection(self, org_url, key_pem, cert_pem):
+        """Save the connection through the admin's form, as an admin would."""
+        from traction_rec.forms import ConnectionSettingsForm
+        from traction_rec.models import ConnectionSettings
+
+        instance = ConnectionSettings.load()
+        data = {
+            "consumer_key": DEMO_CONSUMER_KEY,
+            "consumer_secret": "demo-consumer-secret",
+            "login_user": DEMO_USERNAME,
+            "login_url": org_url,
+            "services_base_url": f"{org_url}/services",
+            "api_base_url": f"{org_url}/services/data/v62.0",
+            "community_url": org_url,
+            "audience": "",
+            "timeout": 30,
+            "api_version": "v62.0",
+            "private_key_source": "database",
+            "private_key": key_pem,
+            "private_key_path": "",
+            "private_key_passphrase": "",
+            "certificate": cert_pem,
+        }
+        form = ConnectionSettingsForm(data=data, instance=instance)
+        if not form.is_valid():
+            problems = "; ".join(
+                f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()
+            )
+            raise CommandError(f"The demo connection was refused: {problems}")
+        form.save()
+        self.stdout.write("Connection saved through the admin form.")
+
+    def _fetch_and_import(self):
+        from traction_rec_import.fetch import run_fetch
+        from traction_rec_import.importer import run_import
+
+        fetched = run_fetch()
+        if not fetched.complete:
+            raise CommandError(
+                f"The demo fetch failed; see import run #{fetched.run_id} in admin."
+            )
+        self.stdout.write(f"Fetched over HTTP into {fetched.folder}.")
+        self._create_branches(fetched.folder)
+
+        imported = run_import(directory=fetched.folder, sync=True)
+        sessions = imported.counts.get("session", {})
+        self.stdout.write(
+            f"Imported: {sessions.get('created', 0)} sessions created, "
+            f"{sessions.get('updated', 0)} updated, "
+            f"{sessions.get('unchanged', 0)} unchanged, "
+            f"{sessions.get('skipped', 0)} skipped (import run #{imported.run_id})."
+        )
+
+    def _create_branches(self, folder):
+        """Create a branch for each fetched location, as the mapping screen's
+        "create a branch from it" does, so the import can place sessions."""
+        from traction_rec_import.location_admin import create_branch_from_fetched
+
+        created = create_branch_from_fetched(folder)
+        if created:
+            self.stdout.write(f"Created {created} branches from the fetched locations.")
+
+    def _demo_admin(self):
+        password = secrets.token_urlsafe(12)
+        User = get_user_model()
+        user, _ = User.objects.get_or_create(username=DEMO_ADMIN)
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        return password
