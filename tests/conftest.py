@@ -69,3 +69,22 @@ def drupal_export_dir():
     if not DRUPAL_EXPORT.is_dir():
         pytest.skip(f"needs the shared Drupal export at {DRUPAL_EXPORT}")
     return DRUPAL_EXPORT
+
+
+def redis_reachable(url):
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except redis.RedisError:
+        return False
+    return True
+
+
+@pytest.fixture
+def require_redis():
+    """Skip, saying why, where no Redis answers on 127.0.0.1:6379."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+    if not redis_reachable(url):
+        pytest.skip(f"needs Redis at {url}; none answered")
+    return url
