@@ -152,3 +152,32 @@ class LocationMapping(models.Model):
 
     def __str__(self):
         return f"{self.sf_location_id} -> {self.location}"
+
+
+class FetchedLocation(models.Model):
+    """A Traction Rec location as the last fetch saw it, for the mapping screen."""
+
+    sf_id = models.CharField("Traction Rec location Id", max_length=18, unique=True)
+    name = models.CharField(max_length=255)
+    street = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=128, blank=True)
+    state = models.CharField(max_length=64, blank=True)
+    postal_code = models.CharField(max_length=32, blank=True)
+    country = models.CharField(max_length=64, blank=True)
+    # The fetch folder the row was last read from.
+    source_dir = models.CharField(max_length=1024, blank=True)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "Traction Rec location"
+
+    def __str__(self):
+        return f"{self.name} ({self.sf_id})"
+
+    @property
+    def address(self):
+        """The postal address on one line, empty when none is known."""
+        region = " ".join(part for part in (self.state, self.postal_code) if part)
+        parts = [self.street, self.city, region, self.country]
+        return ", ".join(part for part in parts if part)
