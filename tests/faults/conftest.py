@@ -1,0 +1,131 @@
+"""The faults suite's hooks and fixtures.
+
+The hooks collect, for every test marked with `reliability.fault()` or
+`reliability.attack()`, its outcome and what it observed, and at the end of
+a run that ran the whole suite (every file, nothing deselected, not stopped
+early) write docs/reliability.md from them. A partial run (one file, `-k`,
+`-x` stopping early) leaves the document alone and says so.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from tests.faults import reliability
+
+HERE = Path(__file__).resolve().parent
+ROWS = pytest.StashKey()
+STATE = {"rows": {}, "order": [], "sections": [], "deselected": 0, "files": set()}
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        f"{reliability.MARK}(kind, name, expected): a fault or attack test listed "
+        "in docs/reliability.md",
+    )
+
+
+def _in_suite(item):
+    return Path(str(item.path)).resolve().parent == HERE
+
+
+def _section(item):
+    doc = (item.module.__doc__ or item.module.__name__).strip()
+    return doc.splitlines()[0].rstrip(".")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    for item in items:
+        if not _in_suite(item):
+            continue
+        STATE["files"].add(Path(str(item.path)).name)
+        mark = item.get_closest_marker(reliability.MARK)
+        if mark is None:
+            continue
+        section = _section(item)
+        if section not in STATE["sections"]:
+            STATE["sections"].append(section)
+        row = reliability.Row(
+            nodeid=item.nodeid,
+            section=section,
+            kind=mark.kwargs["kind"],
+            name=mark.kwargs["name"],
+            expected=mark.kwargs["expected"],
+        )
+        STATE["rows"][item.nodeid] = row
+        STATE["order"].append(item.nodeid)
+        item.stash[ROWS] = row
+
+
+def pytest_deselected(items):
+    STATE["deselected"] += sum(1 for item in items if _in_suite(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    row = item.stash.get(ROWS, None)
+    if row is None:
+        return report
+
+    if hasattr(report, "wasxfail"):
+        if report.skipped:
+            row.result, row.detail = "xfail", report.wasxfail
+        elif report.passed:
+            row.result, row.detail = "failed", "passed unexpectedly (XPASS)"
+    elif report.failed:
+        row.result = "failed"
+        row.detail = "" if report.when == "call" else f"error in {report.when}"
+    elif report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        row.result, row.detail = "skipped", reason.removeprefix("Skipped: ")
+    elif report.when == "call" and row.result == "not run":
+        row.result = "passed"
+    return report
+
+
+@pytest.fixture
+def observed(request):
+    """observed(text): note what the test actually saw, for the report."""
+    row = request.node.stash.get(ROWS, None)
+
+    def note(text):
+        if row is not None:
+            row.observed.append(str(text))
+
+    return note
+
+
+def _whole_suite_ran(session):
+    expected_files = {path.name for path in HERE.glob("test_*.py")}
+    rows = [STATE["rows"][nodeid] for nodeid in STATE["order"]]
+    return (
+        rows
+        and STATE["files"] >= expected_files
+        and STATE["deselected"] == 0
+        and not session.shouldstop
+        and not session.shouldfail
+        and all(row.result != "not run" for row in rows)
+    )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not STATE["order"]:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if not _whole_suite_ran(session):
+        if reporter is not None:
+            reporter.write_line(
+                f"{reliability.REPORT.name} not written: the run did not include "
+                "the whole faults suite."
+            )
+        return
+
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    rows = [STATE["rows"][nodeid] for nodeid in STATE["order"]]
+    path = reliability.write_report(rows, sections=STATE["sections"], database=engine)
+    if reporter is not None:
+        reporter.write_line(f"{path} written: {len(rows)} faults and attacks.")
