@@ -1,0 +1,185 @@
+"""Reading one fetch folder: ours, and the Drupal module's current and older ones.
+
+All three hold the same simplified records (`Course_Option`, not
+`TREX1__Course_Option__r`). The differences this module smooths over:
+
+- our folders carry manifest.json, saying which files are complete; a
+  folder without one (a Drupal backup) counts every present file as
+  complete and every absent one as failed, so it never drives deletions
+  of an object it does not hold;
+- the Drupal module wrote locations.json as the whole response envelope
+  (`{"totalSize": .., "records": [..]}`), every other file as a list;
+- in program_categories.json the parent `Program` is a nested record (ours)
+  or a bare Id (the Drupal module's);
+- records may still carry `attributes`, which are dropped.
+
+sessions.json can be large (50,000 options is a few tens of megabytes), so it
+is streamed with ijson and never held whole.
+"""
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+import ijson
+
+logger = logging.getLogger(__name__)
+
+PROGRAMS = "programs.json"
+SUBCATEGORIES = "program_categories.json"
+CLASSES = "classes.json"
+SESSIONS = "sessions.json"
+LOCATIONS = "locations.json"
+MANIFEST = "manifest.json"
+
+FILES = (PROGRAMS, SUBCATEGORIES, CLASSES, SESSIONS, LOCATIONS)
+
+
+class SourceError(Exception):
+    """A fetch folder that cannot be imported; the message says what to do."""
+
+
+def _clean(record):
+    if isinstance(record, dict) and "attributes" in record:
+        record = {key: value for key, value in record.items() if key != "attributes"}
+    return record
+
+
+class FetchFolder:
+    def __init__(self, path):
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise SourceError(
+                f"{self.path} is not a folder; give the fetch folder to import "
+                "(it holds sessions.json)."
+            )
+        self.manifest = self._read_manifest()
+        present = [name for name in FILES if (self.path / name).is_file()]
+        if not present:
+            raise SourceError(
+                f"{self.path} holds none of {', '.join(FILES)}; it is not a fetch "
+                "folder. Run tr_fetch, or give the folder it wrote."
+            )
+
+    def _read_manifest(self):
+        path = self.path / MANIFEST
+        if not path.is_file():
+            return None
+        try:
+            manifest = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise SourceError(
+                f"{path} cannot be read as JSON ({exc}); fetch again."
+            ) from None
+        if not isinstance(manifest, dict) or not isinstance(
+            manifest.get("files"), dict
+        ):
+            raise SourceError(f"{path} has no \"files\" section; fetch again.")
+        return manifest
+
+    def _entry(self, name):
+        return (self.manifest or {}).get("files", {}).get(name) or {}
+
+    def is_complete(self, name):
+        """Whether the fetch got every record of this file (so sync may delete)."""
+        if self.manifest is None:
+            return (self.path / name).is_file()
+        return self._entry(name).get("status") == "complete" and (
+            self.path / name
+        ).is_file()
+
+    def is_readable(self, name):
+        """Present and not marked failed: a failed file may be cut short."""
+        if not (self.path / name).is_file():
+            return False
+        return self.manifest is None or self._entry(name).get("status") == "complete"
+
+    def failure(self, name):
+        """A sentence on why a file is not used, or "" when it is."""
+        if self.is_readable(name):
+            return ""
+        if self.manifest is not None and self._entry(name).get("status") == "failed":
+            error = self._entry(name).get("error") or {}
+            detail = error.get("message") or "no detail recorded"
+            return f"{name} failed in the fetch ({detail})."
+        return f"{name} is not in the folder."
+
+    def expected_count(self, name):
+        count = self._entry(name).get("records")
+        return count if isinstance(count, int) else None
+
+    def verify(self, name):
+        """Refuse a file that changed after the fetch wrote its checksum."""
+        expected = self._entry(name).get("sha256")
+        if not expected:
+            return
+        digest = hashlib.sha256()
+        with open(self.path / name, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        if digest.hexdigest() != expected:
+            raise SourceError(
+                f"{name} in {self.path} does not match the checksum in "
+                f"{MANIFEST}: it changed after the fetch. Fetch again."
+            )
+
+    def records(self, name):
+        """Every record of a small file, as a list; [] when it is not readable."""
+        if not self.is_readable(name):
+            return []
+        self.verify(name)
+        path = self.path / name
+        try:
+            data = json.loads(path.read_bytes())
+        except ValueError as exc:
+            raise SourceError(
+                f"{path} is not valid JSON ({exc}); fetch again."
+            ) from None
+        if isinstance(data, dict) and isinstance(data.get("records"), list):
+            data = data["records"]
+        if not isinstance(data, list):
+            raise SourceError(
+                f"{path} holds neither a list of records nor a response with "
+                "\"records\"; fetch again."
+            )
+        records = [_clean(record) for record in data if isinstance(record, dict)]
+        self._check_count(name, len(records))
+        return records
+
+    def stream(self, name):
+        """The records of a file one at a time, read with ijson."""
+        if not self.is_readable(name):
+            return
+        self.verify(name)
+        path = self.path / name
+        with open(path, "rb") as handle:
+            prefix = "records.item" if self._first_byte(handle) == b"{" else "item"
+            seen = 0
+            try:
+                for record in ijson.items(handle, prefix, use_float=True):
+                    if isinstance(record, dict):
+                        seen += 1
+                        yield _clean(record)
+            except ijson.JSONError as exc:
+                raise SourceError(
+                    f"{path} is not valid JSON after {seen} records ({exc}); "
+                    "fetch again."
+                ) from None
+        self._check_count(name, seen)
+
+    @staticmethod
+    def _first_byte(handle):
+        while True:
+            byte = handle.read(1)
+            if not byte or not byte.isspace():
+                handle.seek(0)
+                return byte
+
+    def _check_count(self, name, count):
+        expected = self.expected_count(name)
+        if expected is not None and expected != count:
+            raise SourceError(
+                f"{name} holds {count} records but {MANIFEST} says {expected}; "
+                "the folder is damaged. Fetch again."
+            )
