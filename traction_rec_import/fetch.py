@@ -224,6 +224,14 @@ def _fetch_object(client, item, soql, folder, batch_size):
     }
 
 
+def make_client():
+    """The client for the saved connection settings (the one place tests
+    patch to serve their own pages)."""
+    from traction_rec.client import TractionRecClient
+
+    return TractionRecClient.from_settings()
+
+
 def _api_usage(client):
     info = getattr(client, "limit_info", None)
     if not info:
@@ -288,10 +296,8 @@ def _run(run, held, soql, client, batch_size):
     from traction_rec.errors import TractionRecError
 
     if client is None:
-        from traction_rec.client import TractionRecClient
-
         try:
-            client = TractionRecClient.from_settings()
+            client = make_client()
         except TractionRecError as exc:
             error = _error(exc)
             run.status = ImportRun.Status.FAILED

@@ -44,7 +44,8 @@ class Command(BaseCommand):
             # as they are into the Developer Console or Workbench.
             for item, text in zip(OBJECTS, result.soql):
                 self.stdout.write(f"{item.query} ({', '.join(item.files)}):")
-                self.stdout.write(text + "\n")
+                self.stdout.write(text)
+                self.stdout.write("")
             return
 
         if result.folder is None:
