@@ -684,7 +684,6 @@ class Compiler:
                 f"invalid operator on boolean field: {name}",
             )
         target = normalize(value)
-        compare = _OPERATORS[op]
         if op == "!=":
 
             def not_equal(record):
@@ -692,6 +691,8 @@ class Compiler:
                 return held is None or normalize(held) != target
 
             return not_equal
+
+        compare = _OPERATORS[op]
 
         def compare_value(record):
             held = get(record)
