@@ -225,3 +225,7 @@ class SessionTime(models.Model):
             raise ValueError(f"Unknown weekday: {', '.join(sorted(unknown))}.")
         for day in WEEKDAYS:
             setattr(self, day, day in chosen)
+
+
+# The finder's own settings live beside the content models (finder helper).
+from activity_finder.age_points import AgePoint  # noqa: E402,F401

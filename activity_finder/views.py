@@ -1,32 +1,268 @@
+"""The finder page, the session page and its calendar file. Views stay thin:
+the form validates, search.run() does the work, the templates render it."""
+
+import json
+import logging
+
+import nh3
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
-from activity_finder.models import Session
+from activity_finder import calendar, display, search
+from activity_finder.forms import SearchForm
+from activity_finder.models import Location
 
+logger = logging.getLogger(__name__)
 
-def visible_sessions():
-    """Sessions a visitor may see: current, published, with a published chain."""
-    return Session.objects.filter(
-        published=True,
-        ends_at__gte=timezone.now(),
-        location__published=True,
-        session_class__published=True,
-        session_class__activity__published=True,
-        session_class__activity__subcategory__published=True,
-        session_class__activity__subcategory__program__published=True,
-    )
+FILTER_KEYS = ("keywords", "ages", "days", "times", "locations", "programs", "categories", "open")
 
 
-def search(request):
-    sessions = (
-        visible_sessions()
-        .select_related("location", "session_class")
+def _url(pairs):
+    query = urlencode(pairs)
+    return f"?{query}" if query else "?"
+
+
+def _pairs(querydict, *, drop_page=True):
+    return [
+        (key, value)
+        for key, values in querydict.lists()
+        for value in values
+        if value != "" and not (drop_page and key == "page")
+    ]
+
+
+def card(session, now):
+    words, level = display.availability(session)
+    return {
+        "session": session,
+        "url": session.get_absolute_url(),
+        "dates": display.session_dates(session),
+        "schedule": display.schedule(session),
+        "location": session.location,
+        "ages": display.ages_in_words(session.min_age, session.max_age),
+        "availability": words,
+        "availability_level": level,
+        "register_url": display.register_link(session, now),
+        "registration_note": display.registration_note(session, now),
+        "program": session.session_class.activity.subcategory.program,
+        "subcategory": session.session_class.activity.subcategory,
+    }
+
+
+def _option(field, value, label, counts, chosen, prefix):
+    count = counts.get(value, 0) if counts is not None else None
+    return {
+        "id": f"{prefix}-{value}",
+        "name": field,
+        "value": value,
+        "label": label,
+        "count": count,
+        "checked": value in chosen,
+        # A zero option stays visible but cannot be chosen; a chosen one can
+        # always be unchosen.
+        "disabled": count == 0 and value not in chosen,
+    }
+
+
+def filter_panel(catalogue, criteria, facets):
+    """The filter groups with each option's count given the other filters."""
+    f = facets or {}
+    counts = (lambda name: f.get(name)) if facets is not None else (lambda name: None)
+    c = criteria or search.Criteria()
+    ages = [
+        _option("ages", months, label, counts("ages"), c.ages, "age")
+        for months, label in catalogue.age_points
+    ]
+    days = [
+        _option("days", n, name, counts("days"), c.days, "day")
+        for n, name in search.DAY_NAMES.items()
+    ]
+    times = [
+        dict(
+            _option("times", n, name, counts("times"), c.times, "time"),
+            hint=search.PART_HINTS[n],
+        )
+        for n, name in search.PART_NAMES.items()
+    ]
+    kinds = []
+    for kind, label in Location.Kind.choices:
+        options = [
+            dict(
+                _option("locations", loc.pk, loc.title, counts("locations"), c.locations, "location"),
+            )
+            for loc in catalogue.locations
+            if loc.kind == kind
+        ]
+        if options:
+            kinds.append({"label": label, "options": options})
+    programs = []
+    for program, subs in catalogue.programs:
+        programs.append(
+            {
+                "option": _option(
+                    "programs", program.pk, program.title, counts("programs"), c.programs, "program"
+                ),
+                "options": [
+                    _option(
+                        "categories", sub.pk, sub.title, counts("subcategories"), c.subcategories, "category"
+                    )
+                    for sub in subs
+                ],
+            }
+        )
+    open_count = f.get("open_now") if facets is not None else None
+    return {
+        "ages": ages,
+        "days": days,
+        "times": times,
+        "locations": kinds,
+        "programs": programs,
+        "open": {
+            "count": open_count,
+            "checked": c.open_now,
+            "disabled": open_count == 0 and not c.open_now,
+        },
+    }
+
+
+def active_filters(request, catalogue):
+    """Each active filter with the URL that drops it."""
+    names = {
+        "ages": dict(catalogue.age_points),
+        "days": search.DAY_NAMES,
+        "times": search.PART_NAMES,
+        "locations": {loc.pk: loc.title for loc in catalogue.locations},
+        "programs": {p.pk: p.title for p, _subs in catalogue.programs},
+        "categories": {s.pk: s.title for _p, subs in catalogue.programs for s in subs},
+    }
+    headings = {
+        "keywords": "Keywords",
+        "ages": "Age",
+        "days": "Day",
+        "times": "Time",
+        "locations": "Location",
+        "programs": "Program",
+        "categories": "Activity",
+        "open": "Registration open now",
+    }
+    pairs = _pairs(request.GET)
+    active = []
+    for index, (key, value) in enumerate(pairs):
+        if key not in FILTER_KEYS:
+            continue
+        if key == "open":
+            label = headings["open"]
+        elif key == "keywords":
+            label = f"Keywords: {value}"
+        else:
+            try:
+                label = f"{headings[key]}: {names[key][int(value)]}"
+            except (ValueError, KeyError):
+                label = f"{headings[key]}: {value}"
+        rest = pairs[:index] + pairs[index + 1 :]
+        active.append({"label": label, "remove_url": _url(rest)})
+    return active
+
+
+def pagination(request, result):
+    if not result or result.pages <= 1:
+        return None
+    pairs = _pairs(request.GET)
+
+    def page_url(number):
+        return _url(pairs + ([("page", number)] if number > 1 else []))
+
+    first = max(1, result.page - 2)
+    last = min(result.pages, result.page + 2)
+    return {
+        "previous": page_url(result.page - 1) if result.page > 1 else None,
+        "next": page_url(result.page + 1) if result.page < result.pages else None,
+        "pages": [
+            {"number": n, "url": page_url(n), "current": n == result.page}
+            for n in range(first, last + 1)
+        ],
+        "first": page_url(1) if first > 1 else None,
+        "last": page_url(result.pages) if last < result.pages else None,
+        "total": result.pages,
+    }
+
+
+def search_view(request):
+    catalogue = search.catalogue()
+    form = SearchForm(request.GET, catalogue=catalogue)
+    result = None
+    criteria = None
+    if form.is_valid():
+        criteria = form.criteria()
+        result = search.run(criteria, clamp_page=True)
+    now = timezone.now()
+    cards = [card(session, now) for session in result.sessions] if result else []
+    first = (result.page - 1) * result.criteria.page_size + 1 if result and result.count else 0
+    context = {
+        "form": form,
+        "result": result,
+        "cards": cards,
+        "first": first,
+        "last": first + len(cards) - 1 if cards else 0,
+        "panel": filter_panel(catalogue, criteria, result.facets if result else None),
+        "active": active_filters(request, catalogue),
+        "pagination": pagination(request, result),
+        "sort_choices": form.fields["sort"].choices,
+        "page_sizes": search.PAGE_SIZES,
+        "current_sort": criteria.sort if criteria else "",
+        "current_page_size": criteria.page_size if criteria else search.DEFAULT_PAGE_SIZE,
+        "reset_url": reverse("activity_finder:search"),
+    }
+    return render(request, "activity_finder/search.html", context)
+
+
+# The placeholder's name, kept for anything that imported it.
+search_page = search_view
+
+
+def _visible_session(pk):
+    queryset = (
+        search.visible_sessions()
+        .select_related("location", "session_class__activity__subcategory__program")
         .prefetch_related("times")
-        .order_by("starts_at", "title")[:25]
     )
-    return render(request, "activity_finder/search.html", {"sessions": sessions})
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _ld_json(data):
+    text = json.dumps(data, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def session_detail(request, pk):
-    session = get_object_or_404(visible_sessions(), pk=pk)
-    return render(request, "activity_finder/session.html", {"session": session})
+    session = _visible_session(pk)
+    now = timezone.now()
+    info = card(session, now)
+    description = nh3.clean(session.description or "")
+    class_description = nh3.clean(session.session_class.description or "")
+    structured = calendar.structured_data(session, request.build_absolute_uri(session.get_absolute_url()), info["register_url"])
+    context = {
+        "card": info,
+        "session": session,
+        "description": description,
+        "class_description": class_description,
+        "ld_json": _ld_json(structured),
+        "map_url": (
+            "https://www.openstreetmap.org/search?" + urlencode({"query": session.location.address})
+            if session.location.address
+            else ""
+        ),
+        "back_url": reverse("activity_finder:search"),
+    }
+    return render(request, "activity_finder/session.html", context)
+
+
+def session_calendar(request, pk):
+    session = _visible_session(pk)
+    body = calendar.ics(session, host=request.get_host(), url=request.build_absolute_uri(session.get_absolute_url()))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="session-{session.pk}.ics"'
+    return response
