@@ -707,17 +707,19 @@ class TractionRecClient:
             yield from page.records
 
     def probe(self, url):
-        """A request to `url` that follows no redirect and sends no token: the
+        """A GET of `url` that follows no redirect and sends no token: the
         `curl -I` check of a base URL. Returns (status, location)."""
         try:
-            response = self.session.head(
-                url, timeout=self.timeout, allow_redirects=False
+            response = self.session.get(
+                url, timeout=self.timeout, allow_redirects=False, stream=True
             )
         except _RETRYABLE_EXCEPTIONS as exc:
             raise TransientError(
                 f"{urlsplit(url).netloc} could not be reached ({type(exc).__name__}).",
                 hint="Check the URL and that this server can reach it.",
             ) from None
+        # Only the status line and headers matter; the body is never read.
+        response.close()
         return response.status_code, response.headers.get("Location", "")
 
     def log_usage(self):
