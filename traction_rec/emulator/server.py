@@ -112,9 +112,9 @@ class OrgServer(ThreadingHTTPServer):
         )
         self.faults = Faults()
         self.page_size = page_size
-        # Salesforce clamps batchSize to 200..2000; a smaller page size set on
-        # the server lowers the floor so tests can page a small org.
-        self.min_batch = min(SALESFORCE_MIN_BATCH, page_size)
+        # Salesforce clamps batchSize to 200..2000; a page size below 200 set
+        # on the server drops the floor to 1 so tests can page a small org.
+        self.min_batch = SALESFORCE_MIN_BATCH if page_size >= SALESFORCE_MIN_BATCH else 1
         self.api_limit = api_limit
         self.api_usage = 0
         self.requests = []
