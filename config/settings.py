@@ -159,11 +159,15 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The worker logs through LOGGING (one line per event), not Celery's format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 LANGUAGE_CODE = "en-us"
 # The association's local zone: Traction Rec sends times as local wall-clock
 # text ("6:00 PM"), read in this zone.
 TIME_ZONE = env.str("TIME_ZONE", default="America/Chicago")
+# Beat reads schedules in the site's local time.
+CELERY_TIMEZONE = TIME_ZONE
 USE_I18N = True
 USE_TZ = True
 
@@ -209,13 +213,16 @@ if env.bool("BEHIND_PROXY", default=False):
 # /healthz is probed over plain HTTP inside the deployment network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# /healthz fails when the last complete import is older than this.
+HEALTH_MAX_SYNC_AGE_HOURS = env.int("HEALTH_MAX_SYNC_AGE_HOURS", default=30)
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         # One line per event: time, level, logger, message with ids and counts.
-        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "line": {"()": "traction_rec_import.logformat.OneLineFormatter"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "line"},
@@ -226,5 +233,6 @@ LOGGING = {
         "traction_rec_import": {"level": LOG_LEVEL},
         "activity_finder": {"level": LOG_LEVEL},
         "django.request": {"level": "WARNING"},
+        "celery": {"level": LOG_LEVEL},
     },
 }

@@ -12,6 +12,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from celery.exceptions import Retry
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -417,6 +418,11 @@ class ImportRunAdmin(admin.ModelAdmin):
                 # Only without a broker: the task ran here, eagerly, and failed.
                 outcome["failed"] = exc
                 return
+            except Retry as retry:
+                # Eagerly a retry cannot wait for its backoff; say so instead.
+                outcome["failed"] = retry.exc
+                outcome["not_retried"] = True
+                return
             except BrokerError as exc:
                 outcome["unsent"] = exc
                 return
@@ -442,8 +448,13 @@ class ImportRunAdmin(admin.ModelAdmin):
         if "failed" in outcome:
             exc = outcome["failed"]
             link = _run_link(exc.run_id) if exc.run_id else "the run list"
+            later = (
+                " Without a broker it is not retried by itself; try again later."
+                if outcome.get("not_retried")
+                else ""
+            )
             messages.error(
-                request, format_html("{} failed: {} See {}.", label, exc, link)
+                request, format_html("{} failed: {}{} See {}.", label, exc, later, link)
             )
             return
         if "result" in outcome:

@@ -74,8 +74,9 @@ def _permanent_errors():
     from traction_rec_import.backups import CleanUpError
     from traction_rec_import.fetch import FetchDisabled
     from traction_rec_import.importer import ImportDisabled, ImportRefused
+    from traction_rec_import.sources import SourceError
 
-    return (FetchDisabled, ImportDisabled, ImportRefused, CleanUpError)
+    return (FetchDisabled, ImportDisabled, ImportRefused, SourceError, CleanUpError)
 
 
 def _lock_message(exc):
@@ -230,19 +231,67 @@ def _call(task, kind, service, **kwargs):
     return result, None
 
 
-def _fetch_failed(result):
-    """Why a published fetch is failed, from its manifest: one line per file."""
+# Salesforce and client codes of failures that may pass on their own. The
+# client already retried these within the request; the task tries the whole
+# fetch again minutes later.
+TRANSIENT_CODES = {"TransientError", "SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW"}
+TRANSIENT_STATUSES = {500, 502, 503, 504}
+
+
+def _error_is_transient(error):
+    # The manifest's error has the TractionRecError's code, message, status
+    # and hint; "retryable" is read when the fetch writes it. Without it the
+    # code and status decide, which repeats part of the client's rule.
+    if "retryable" in error:
+        return bool(error["retryable"])
+    return (
+        error.get("code") in TRANSIENT_CODES
+        or error.get("status") in TRANSIENT_STATUSES
+    )
+
+
+def _raise_failed_fetch(task, result, *, then=""):
+    """A fetch published as failed (or stopped before it wrote anything):
+    retry when every failure may pass, else fail at once; both name the
+    failed files and keep the run's own error."""
     run = ImportRun.objects.filter(pk=result.run_id).first()
-    files = (run.manifest if run else {}).get("files", {}) or {}
-    failures = []
-    for name, entry in sorted(files.items()):
-        if entry.get("status") == "complete":
-            continue
-        error = entry.get("error") or {}
-        code = error.get("code") or "error"
-        failures.append(f"{name} ({code}: {error.get('message', 'no message')})")
-    listed = "; ".join(failures) if failures else "see the run's manifest"
-    return f"Fetch run #{result.run_id} was published as failed: {listed}."
+    files = ((run.manifest if run else {}) or {}).get("files") or {}
+    errors = {
+        name: entry.get("error") or {}
+        for name, entry in sorted(files.items())
+        if entry.get("status") != "complete"
+    }
+    if errors:
+        listed = "; ".join(
+            f"{name} ({error.get('code') or 'error'}: "
+            f"{error.get('message') or 'no message'})"
+            for name, error in errors.items()
+        )
+        transient = all(_error_is_transient(error) for error in errors.values())
+    else:
+        # No file was written: the client could not be made (settings).
+        listed = run.error_message.rstrip(".") if run and run.error_message else ""
+        listed = listed or "no details"
+        transient = False
+    message = f"Fetch run #{result.run_id} failed: {listed}."
+    if then:
+        message = f"{message} {then}"
+
+    if transient and run is not None:
+        run.hint = _retry_hint(task, run.hint)
+        run.save(update_fields=["hint"])
+    logger.warning(
+        "task=%s kind=fetch run=%s status=failed files=%d retryable=%s retries=%s",
+        task.name,
+        result.run_id,
+        len(errors),
+        transient,
+        task.request.retries,
+    )
+    if transient:
+        raise RetryableFailure(message, run_id=result.run_id)
+    hint = run.hint if run and run.hint else ""
+    raise RunFailed(f"{message} {hint}".strip(), run_id=result.run_id)
 
 
 def _fetch_result(result):
@@ -274,7 +323,7 @@ def fetch(self):
     if skipped:
         return skipped
     if not result.complete:
-        raise RunFailed(_fetch_failed(result), run_id=result.run_id)
+        _raise_failed_fetch(self, result)
     return _fetch_result(result)
 
 
@@ -313,10 +362,7 @@ def fetch_and_import(self, sync=False, update=False, force=False):
     if skipped:
         return {"status": "skipped", "detail": skipped["detail"], "fetch": skipped}
     if not fetched.complete:
-        raise RunFailed(
-            f"{_fetch_failed(fetched)} The import did not run.",
-            run_id=fetched.run_id,
-        )
+        _raise_failed_fetch(self, fetched, then="The import did not run.")
 
     imported, skipped = _call(
         self,
