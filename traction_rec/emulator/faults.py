@@ -25,7 +25,8 @@ Kinds (query faults apply to `/query` requests only):
 - `hang`: wait `seconds` (default 5, at most MAX_HANG_SECONDS) before
   answering normally, to outlast the client's read timeout.
 - `html`: answer 200 with an HTML page instead of JSON.
-- `malformed_json`: answer 200 with a JSON body broken in the middle.
+- `malformed_json`: answer 200 with a JSON body broken at its records
+  (`"records":[<<not json>>...`).
 - `truncated_json`: answer 200 with only the first half of the body (a
   complete HTTP response whose JSON ends early).
 - `drop_connection`: announce the whole body, send half, close the socket.
@@ -125,7 +126,7 @@ class Faults:
         self._lock = threading.Lock()
         self._faults = []
 
-    def add(self, kind, *, times="default", page=None, object=None, **options):
+    def add(self, kind, /, *, times="default", page=None, object=None, **options):
         """Add a fault and return it (its `.fired` counts its firings)."""
         if kind not in KINDS:
             raise FaultError(

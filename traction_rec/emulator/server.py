@@ -430,8 +430,7 @@ class Handler(BaseHTTPRequestHandler):
     def _body_fault(self, fault, body):
         kind = fault.kind
         if kind == "malformed_json":
-            middle = len(body) // 2
-            return Reply(200, body[:middle] + b"<<not json>>" + body[middle:])
+            return Reply(200, body.replace(b'"records":[', b'"records":[<<not json>>', 1))
         if kind == "truncated_json":
             return Reply(200, body[: len(body) // 2])
         if kind == "drop_connection":
