@@ -390,6 +390,11 @@ class Importer:
                 self.category_available[sf_id] = mapping.flag(
                     record.get("Available"), default=True
                 )
+        if not self.folder.is_readable(sources.PROGRAMS):
+            # Parents from the last good import stand in for a failed file.
+            self.category_available = {
+                sf_id: sf_id in table.published for sf_id in table.existing
+            }
         self._write(table, new, changed)
         self.progress("programs", len(records), len(records))
 
@@ -454,7 +459,10 @@ class Importer:
                     f"Its program {program_id} was skipped: "
                     f"{self.subcategory_skips[program_id]}"
                 )
-            elif program_id not in subcategories.seen:
+            elif program_id not in subcategories.seen and not (
+                program_id in subcategories.pks
+                and not self.folder.is_readable(sources.SUBCATEGORIES)
+            ):
                 reason = f"Its program {program_id} is not in program_categories.json."
             if reason:
                 self.skip("activity", sf_id, reason)
@@ -520,7 +528,10 @@ class Importer:
                 reason = "The row names no course (Course_Session.Course.Id)."
             elif course_id in self.class_skips:
                 reason = f"Its course {course_id} was skipped: {self.class_skips[course_id]}"
-            elif course_id not in classes.seen:
+            elif course_id not in classes.seen and not (
+                course_id in classes.pks
+                and not self.folder.is_readable(sources.CLASSES)
+            ):
                 reason = f"Its course {course_id} is not in classes.json."
             location_pk = None
             if not reason:
