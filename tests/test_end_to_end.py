@@ -152,10 +152,10 @@ def test_it_fetches_and_imports_the_sample_org_over_http(
     expected = expected_catalogue(sample_org_dir)
 
     fetched = run_fetch()
+    sessions_file = json.loads((fetched.folder / "sessions.json").read_text())
     imported = run_import(directory=fetched.folder, sync=True)
 
     assert fetched.complete is True
-    sessions_file = json.loads((fetched.folder / "sessions.json").read_text())
     assert len(sessions_file) == expected["sessions_fetched"] == 294
     # Every query paged: 294 sessions at 50 a page is 6 pages.
     query_pages = [
@@ -205,7 +205,8 @@ def test_the_finder_lists_the_imported_sessions(org, connection, branches, clien
 
     run_import(directory=run_fetch().folder)
 
-    page = client.get("/activities/")
+    page = client.get("/activities/", {"keywords": "Parent Child Swim"})
 
     assert page.status_code == 200
-    assert b"Parent &amp; Child Swim" in page.content
+    assert b"Parent &amp; Child Swim Tue 12:00 PM" in page.content
+    assert b"Members: $45 / Program Participants: $90" in page.content
