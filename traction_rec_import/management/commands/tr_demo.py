@@ -6,7 +6,9 @@ admin's own form, fetches over HTTP, imports, creates a demo-only admin and
 serves the site. Ctrl-C stops the site and the local org.
 """
 
+import logging
 import secrets
+import signal
 import socket
 from pathlib import Path
 
@@ -18,6 +20,10 @@ from django.core.management.base import BaseCommand, CommandError
 DEMO_CONSUMER_KEY = "demo-consumer-key"
 DEMO_USERNAME = "integration@ymca-demo.example"
 DEMO_ADMIN = "demo-admin"
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _port_is_free(port):
@@ -44,7 +50,12 @@ class Command(BaseCommand):
             help="Stop after the import instead of serving the site.",
         )
 
-    def handle(self, *args, port, options, no_serve, **kwargs):
+    def handle(self, *args, port, options, no_serve, verbosity, **kwargs):
+        if verbosity < 2:
+            # Keep the demo's terminal to its own lines; -v 2 shows the
+            # per-page log lines an operator would see.
+            for name in ("traction_rec", "traction_rec_import", "activity_finder"):
+                logging.getLogger(name).setLevel(logging.WARNING)
         if not no_serve and not _port_is_free(port):
             raise CommandError(
                 f"Port {port} on 127.0.0.1 is in use. Stop what runs there or "
@@ -88,6 +99,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  site   http://127.0.0.1:{port}/activities/")
             self.stdout.write(f"  admin  http://127.0.0.1:{port}/admin/")
             self.stdout.write("Ctrl-C stops the site and the local org.")
+            # Stop on Ctrl-C and on SIGTERM alike, even where the shell started
+            # us with SIGINT ignored (a background job).
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, _interrupt)
             try:
                 call_command(
                     "runserver",
@@ -95,7 +110,8 @@ class Command(BaseCommand):
                     use_reloader=False,
                     skip_checks=True,
                 )
-            except KeyboardInterrupt:
+            except (KeyboardInterrupt, SystemExit):
+                # runserver turns Ctrl-C into sys.exit(0).
                 pass
         self.stdout.write("Demo stopped.")
 
@@ -166,9 +182,26 @@ class Command(BaseCommand):
     def _create_branches(self, folder):
         """Create a branch for each fetched location, as the mapping screen's
         "create a branch from it" does, so the import can place sessions."""
-        from traction_rec_import.location_admin import create_branch_from_fetched
+        import json
 
-        created = create_branch_from_fetched(folder)
+        from activity_finder.models import Location
+
+        created = 0
+        for record in json.loads((folder / "locations.json").read_text()):
+            if not record.get("Has_Address"):
+                continue
+            kind = Location.Kind.CAMP if "Camp" in record["Name"] else Location.Kind.BRANCH
+            _, made = Location.objects.get_or_create(
+                title=record["Name"],
+                defaults={
+                    "kind": kind,
+                    "street": record.get("Address_Street") or "",
+                    "city": record.get("Address_City") or "",
+                    "state": record.get("Address_State") or "",
+                    "postal_code": record.get("Address_Postal_Code") or "",
+                },
+            )
+            created += made
         if created:
             self.stdout.write(f"Created {created} branches from the fetched locations.")
 
