@@ -8,9 +8,9 @@ anchor; on loading, every date and date-time value moves by the whole number
 of weeks from the anchor back to "today" (rounded down: weeks =
 (today - anchor).days // 7), so weekdays stay right and the org is current.
 
-Records are never changed in place after loading: `upsert` and `delete`
-replace the lists and the index (copy on write), so a query that already took
-its snapshot keeps seeing the data it started with.
+`upsert` and `delete` replace the record lists and the index (copy on
+write) and bump `generation`; query results are separate dicts, so a query
+that already took its snapshot keeps the data it started with.
 """
 
 import datetime as dt
@@ -27,6 +27,7 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$")
 ID_RE = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 STANDARD_FIELDS = ("Id", "Name")
+TYPE_SAMPLE = 200
 
 
 class OrgError(Exception):
@@ -93,6 +94,7 @@ class Org:
         self._objects = {}
         self._names = {}
         self.index = {}
+        self.generation = 0
         for obj in objects:
             self._objects[obj.name] = obj
             self._names[obj.name.lower()] = obj.name
@@ -206,6 +208,7 @@ class Org:
         return name
 
     def _reindex(self):
+        self.generation += 1
         index = {}
         owner = {}
         for obj in self._objects.values():
@@ -224,16 +227,26 @@ class Org:
                 for key in record:
                     if key.lower() not in fields:
                         fields[key.lower()] = key
-            for name in fields.values():
+            names = list(fields.values())
+            for record in obj.records:
+                # Every record holds every field (None when empty), so the
+                # query's output can copy fields with one itemgetter call.
+                if len(record) < len(names):
+                    for name in names:
+                        record.setdefault(name, None)
+            for name in names:
                 types[name] = self._field_type(obj, name, owner)
             obj.fields = fields
             obj.types = types
             obj.relationships = self._relationships(obj, owner)
 
     def _field_type(self, obj, name, owner):
+        """The field's type from its first TYPE_SAMPLE filled values; mixed
+        values give None (compared loosely rather than refused)."""
         if name == "Id":
             return "id"
         seen = None
+        sampled = 0
         for record in obj.records:
             value = record.get(name)
             if value is None:
@@ -244,9 +257,9 @@ class Org:
             if seen is None:
                 seen = kind
             elif seen != kind:
-                # Mixed values: compare loosely rather than refuse the field.
                 return None
-            if len(obj.records) > 200 and seen in ("boolean", "double", "date"):
+            sampled += 1
+            if sampled >= TYPE_SAMPLE:
                 break
         return seen
 

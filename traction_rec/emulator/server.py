@@ -2,8 +2,10 @@
 list and the query resource with its pages, on 127.0.0.1 only.
 
 A query is evaluated once, when its first page is asked for; the result
-records are kept under a query locator (a snapshot) and each next page is a
-slice of them serialised on the way out. At most MAX_CURSORS locators are
+records are kept under a query locator (a snapshot) and each page is
+serialised once. The same query on the same data, API version and day reuses
+the last MAX_RESULTS results and their serialised pages (the org bumps its
+generation on every change, so a changed org is evaluated afresh). At most MAX_CURSORS locators are
 kept; the oldest is then forgotten and answers INVALID_QUERY_LOCATOR, as an
 expired Salesforce cursor does.
 """
@@ -30,6 +32,7 @@ API_VERSIONS = [f"{number}.0" for number in range(50, 69)]
 MAX_BATCH = 2000
 SALESFORCE_MIN_BATCH = 200
 MAX_CURSORS = 50
+MAX_RESULTS = 4
 JSON_TYPE = "application/json;charset=UTF-8"
 HTML_TYPE = "text/html;charset=UTF-8"
 
@@ -55,14 +58,47 @@ def release_label(version):
     return f"{season} '{25 + step // 3:02d}"
 
 
-class Cursor:
-    __slots__ = ("object_name", "records", "batch", "version")
+class Result:
+    """The records of one evaluated query and its serialised pages."""
 
-    def __init__(self, object_name, records, batch, version):
+    __slots__ = ("object_name", "records", "pages", "_lock")
+
+    def __init__(self, object_name, records):
         self.object_name = object_name
         self.records = records
+        self.pages = {}
+        self._lock = threading.Lock()
+
+    def page_json(self, offset, batch):
+        """The JSON array of records[offset:offset + batch], made once."""
+        key = (offset, batch)
+        body = self.pages.get(key)
+        if body is None:
+            body = json.dumps(
+                self.records[offset : offset + batch],
+                separators=(",", ":"),
+                ensure_ascii=False,
+            ).encode()
+            with self._lock:
+                self.pages[key] = body
+        return body
+
+
+class Cursor:
+    __slots__ = ("result", "batch", "version")
+
+    def __init__(self, result, batch, version):
+        self.result = result
         self.batch = batch
         self.version = version
+
+    @property
+    def object_name(self):
+        return self.result.object_name
+
+    @property
+    def records(self):
+        return self.result.records
 
 
 class Reply(Exception):
@@ -121,6 +157,7 @@ class OrgServer(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._cursors = OrderedDict()
+        self._results = OrderedDict()
         super().__init__((HOST, port), Handler)
 
     @property
@@ -164,6 +201,24 @@ class OrgServer(ThreadingHTTPServer):
 
     def revoke_tokens(self):
         return self.authority.revoke_all()
+
+    def result(self, compiled, version):
+        """The evaluated query, shared by every locator of the same query on
+        the same data, version and day; evaluated on first use."""
+        org = self.org
+        key = (compiled.soql, version, org.generation, org.today)
+        with self._lock:
+            result = self._results.get(key)
+            if result is not None:
+                self._results.move_to_end(key)
+                return result, False
+        records = soql_module.run(compiled, org, version=version)
+        result = Result(compiled.object_name, records)
+        with self._lock:
+            self._results[key] = result
+            while len(self._results) > MAX_RESULTS:
+                self._results.popitem(last=False)
+        return result, True
 
     def stop(self):
         self.stopping.set()
@@ -332,17 +387,18 @@ class Handler(BaseHTTPRequestHandler):
             self._query_fault(fault, None)
 
         started = time.perf_counter()
-        records = soql_module.run(compiled, org, version=version)
+        result, evaluated = server.result(compiled, version)
         batch = self._batch_size()
         logger.info(
-            "Query on %s: %s records in %.3fs, pages of %s",
+            "Query on %s: %s records %s in %.3fs, pages of %s",
             compiled.object_name,
-            len(records),
+            len(result.records),
+            "evaluated" if evaluated else "from the cache",
             time.perf_counter() - started,
             batch,
         )
-        cursor = Cursor(compiled.object_name, records, batch, version)
-        locator = server.open_cursor(cursor) if len(records) > batch else None
+        cursor = Cursor(result, batch, version)
+        locator = server.open_cursor(cursor) if len(result.records) > batch else None
         return self._page(cursor, locator, 0, fault)
 
     def _next_page(self, version, token):
@@ -363,20 +419,24 @@ class Handler(BaseHTTPRequestHandler):
 
     def _page(self, cursor, locator, offset, fault):
         end = offset + cursor.batch
-        records = cursor.records
-        done = end >= len(records)
-        envelope = {"totalSize": len(records), "done": done}
+        total = len(cursor.records)
+        done = end >= total
+        head = f'{{"totalSize":{total},"done":'
         if fault is not None and fault.kind == "no_next_url":
-            envelope["done"] = False
+            head += "false,"
         elif not done:
-            envelope["nextRecordsUrl"] = (
-                f"/services/data/{cursor.version}/query/{locator}-{end}"
+            head += (
+                f'false,"nextRecordsUrl":"/services/data/{cursor.version}'
+                f'/query/{locator}-{end}",'
             )
-        envelope["records"] = records[offset:end]
+        else:
+            head += "true,"
         if done and locator and fault is None:
             # The last page was read: Salesforce closes the cursor.
             self.server.close_cursor(locator)
-        body = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode()
+        body = b"".join(
+            (head.encode(), b'"records":', cursor.result.page_json(offset, cursor.batch), b"}")
+        )
         if fault is not None:
             raise self._body_fault(fault, body)
         return Reply(200, body)

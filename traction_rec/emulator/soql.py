@@ -23,6 +23,7 @@ values, `<`, `>` and LIKE never do.
 
 import datetime as dt
 import re
+from operator import itemgetter
 from dataclasses import dataclass, field
 
 KEYWORDS = {
@@ -855,45 +856,54 @@ def run(compiled, org, *, version):
 
 
 def _builder(object_name, shape, index, version):
-    """A function record -> output dict for one level of the shape tree."""
-    prefix = f"/services/data/{version}/sobjects/{object_name}/"
-    fields = [entry[1] for entry in shape if entry[0] == "field"]
-    only_fields = len(fields) == len(shape)
-    children = [
-        (
-            entry[1],
-            entry[2],
-            _builder(entry[3], entry[4], index, version) if entry[3] else None,
-        )
-        for entry in shape
-        if entry[0] == "relationship"
-    ]
-    order = [entry[1] for entry in shape]
+    """A function record -> output dict for one level of the shape tree.
 
-    if only_fields:
+    Runs of plain fields are copied with one itemgetter call (the org fills
+    every record with every field of its object, so no key is missing);
+    relationships are built by their own builders, in the SELECT's order.
+    """
+    prefix = f"/services/data/{version}/sobjects/{object_name}/"
+    steps = []
+    run_of_fields = []
+    for entry in shape + [("end",)]:
+        if entry[0] == "field":
+            run_of_fields.append(entry[1])
+            continue
+        if run_of_fields:
+            names = tuple(run_of_fields)
+            if len(names) == 1:
+                steps.append(("field", names[0], None))
+            else:
+                steps.append(("fields", names, itemgetter(*names)))
+            run_of_fields = []
+        if entry[0] == "relationship":
+            _, name, lookup, target, sub = entry
+            child = _builder(target, sub, index, version) if target and lookup else None
+            steps.append(("relationship", name, (lookup, child)))
+
+    if len(steps) == 1 and steps[0][0] == "fields":
+        _, names, get_all = steps[0]
 
         def build_flat(record):
             out = {"attributes": {"type": object_name, "url": prefix + record["Id"]}}
-            get = record.get
-            for name in fields:
-                out[name] = get(name)
+            out.update(zip(names, get_all(record)))
             return out
 
         return build_flat
 
-    child_by_name = {name: (lookup, build) for name, lookup, build in children}
+    lookup_related = index.get
 
     def build(record):
         out = {"attributes": {"type": object_name, "url": prefix + record["Id"]}}
-        get = record.get
-        for name in order:
-            child = child_by_name.get(name)
-            if child is None:
-                out[name] = get(name)
-                continue
-            lookup, build_child = child
-            related = index.get(get(lookup)) if lookup else None
-            out[name] = None if related is None or build_child is None else build_child(related)
+        for kind, name, extra in steps:
+            if kind == "fields":
+                out.update(zip(name, extra(record)))
+            elif kind == "field":
+                out[name] = record[name]
+            else:
+                lookup, child = extra
+                related = lookup_related(record[lookup]) if child else None
+                out[name] = None if related is None else child(related)
         return out
 
     return build
