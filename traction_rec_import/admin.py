@@ -52,6 +52,12 @@ class ImportSettingsAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_object(self, request, object_id, from_field=None):
+        # The one row exists from its first visit, whoever asked first.
+        if object_id == "1":
+            return ImportSettings.load()
+        return None
+
     def changelist_view(self, request, extra_context=None):
         # One row: the list is the settings page itself.
         settings = ImportSettings.load()
