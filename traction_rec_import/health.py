@@ -17,6 +17,7 @@ import uuid
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
+from django.db.models import Q
 from django.http import JsonResponse
 from django.urls import path
 from django.utils import timezone
@@ -102,7 +103,9 @@ def check_last_sync(now=None):
                 status=ImportRun.Status.COMPLETE,
                 finished_at__isnull=False,
             )
-            .exclude(options__dry_run=True)
+            # A dry run changed nothing. (exclude() would also drop the runs
+            # without the key: the JSON lookup is NULL there.)
+            .filter(Q(options__dry_run=False) | Q(options__dry_run__isnull=True))
             .order_by("-finished_at")
             .first()
         )
