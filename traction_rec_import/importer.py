@@ -164,6 +164,38 @@ def community_url():
 
 
 
+def save_fetched_locations(records, source_dir, *, now=None):
+    """Store locations.json rows for the mapping screen; returns how many."""
+    now = now or timezone.now()
+    existing = {row.sf_id: row for row in FetchedLocation.objects.all()}
+    new, changed = {}, {}
+    for record in records:
+        sf_id = mapping.ref_id(record.get("Id"))
+        if sf_id is None or len(sf_id) > 18:
+            continue
+        values = mapping.map_fetched_location(record)
+        row = existing.get(sf_id) or new.get(sf_id)
+        if row is None:
+            new[sf_id] = FetchedLocation(
+                sf_id=sf_id, source_dir=str(source_dir), seen_at=now, **values
+            )
+            continue
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.source_dir = str(source_dir)
+        row.seen_at = now
+        if row.pk is not None:
+            changed[sf_id] = row
+    FetchedLocation.objects.bulk_create(new.values(), batch_size=BATCH)
+    FetchedLocation.objects.bulk_update(
+        changed.values(),
+        ["name", "street", "city", "state", "postal_code", "country", "source_dir",
+         "seen_at"],
+        batch_size=UPDATE_BATCH,
+    )  # fmt: skip
+    return len(new) + len(changed)
+
+
 class LocationResolver:
     """Our Location for a Traction Rec location: the admin's mapping first,
     then an exact title match among branches and camps."""
@@ -297,34 +329,7 @@ class Importer:
 
     def refresh_fetched_locations(self):
         records = self.folder.records(sources.LOCATIONS)
-        if not records:
-            return
-        existing = {row.sf_id: row for row in FetchedLocation.objects.all()}
-        new, changed = [], []
-        fields = ["name", "street", "city", "state", "postal_code", "country"]
-        for record in records:
-            sf_id = mapping.ref_id(record.get("Id"))
-            if sf_id is None or len(sf_id) > 18:
-                continue
-            values = mapping.map_fetched_location(record)
-            row = existing.get(sf_id)
-            if row is None:
-                new.append(
-                    FetchedLocation(
-                        sf_id=sf_id, source_dir=str(self.folder.path), **values
-                    )
-                )
-                existing[sf_id] = new[-1]
-            else:
-                for name, value in values.items():
-                    setattr(row, name, value)
-                row.source_dir = str(self.folder.path)
-                row.seen_at = self.now
-                changed.append(row)
-        FetchedLocation.objects.bulk_create(new, batch_size=BATCH)
-        FetchedLocation.objects.bulk_update(
-            changed, fields + ["source_dir", "seen_at"], batch_size=UPDATE_BATCH
-        )
+        save_fetched_locations(records, self.folder.path, now=self.now)
 
     def _write(self, table, new, changed):
         """bulk_create the new rows and bulk_update the changed ones."""
