@@ -7,8 +7,10 @@ manifest with the Salesforce error; the run is published as failed (kept for
 inspection), the previous complete folder stays where it was, and the import
 never uses a failed file for deletions.
 
-Records stream from the client (one page in memory) through the key
-simplifier into the files; nothing holds a whole object's records.
+Records stream from the client through the key simplifier into the files;
+nothing holds a whole object's records. Memory is bounded by the page size
+(the client keeps the last page while it asks for the next, so at most two
+pages of 2,000 records), not by the number of pages.
 """
 
 import logging
@@ -19,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -147,7 +150,15 @@ def build_soql():
     built = []
     for item in OBJECTS:
         ids = location_ids if item.mapped else None
-        built.append((item.query, queries.build(item.query, location_ids=ids)))
+        try:
+            text = queries.build(item.query, location_ids=ids)
+        except ValueError as exc:
+            # Only the mapped Ids are data here; the rest of the query is code.
+            raise ImproperlyConfigured(
+                f"A location mapping holds an Id the {item.query} query cannot "
+                f"use: {exc} Correct it on the location mapping screen."
+            ) from None
+        built.append((item.query, text))
     return built
 
 

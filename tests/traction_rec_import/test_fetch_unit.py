@@ -545,3 +545,19 @@ def test_the_command_names_a_connection_problem(monkeypatch):
         f"Fetch run #{run.pk} failed before any query: No private key is saved. "
         "Paste the key."
     )
+
+
+def test_the_command_names_a_mapped_location_id_that_cannot_be_queried(monkeypatch):
+    serve(monkeypatch, org_pages())
+    branch = Location.objects.create(title="Downtown YMCA")
+    LocationMapping.objects.create(sf_location_id="a0L5e00006xT50", location=branch)
+
+    with pytest.raises(CommandError) as refused:
+        call_command("tr_fetch")
+
+    assert str(refused.value) == (
+        "A location mapping holds an Id the course_options query cannot use: "
+        "'a0L5e00006xT50' is not a Salesforce Id: an Id has 15 or 18 characters, "
+        "this has 14. Correct it on the location mapping screen."
+    )
+    assert ImportRun.objects.count() == 0
