@@ -167,8 +167,9 @@ class ConnectionSettingsAdmin(admin.ModelAdmin):
             certificate, _ = keys.load_certificate(obj.certificate)
         except keys.KeyProblem as exc:
             return str(exc)
+        expires_at = keys.certificate_expires_at(certificate)
         return (
-            f"Expires {obj.certificate_expires_at:%Y-%m-%d %H:%M} UTC; SHA-256 "
+            f"Expires {expires_at:%Y-%m-%d %H:%M} UTC; SHA-256 "
             f"{keys.certificate_fingerprint(certificate)}"
         )
 

@@ -167,6 +167,10 @@ class ConnectionSettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         stored = self.instance
+        # Kept aside before validation: a ModelForm built with these names in
+        # its fields (the admin builds one from the fieldsets) copies the
+        # empty submissions onto the instance while it validates.
+        self._stored_secrets = {name: getattr(stored, name) or "" for name in SECRET_FIELDS}
 
         # Never put a stored secret into the page.
         for name in SECRET_FIELDS:
@@ -297,7 +301,7 @@ class ConnectionSettingsForm(forms.ModelForm):
             return submitted
         if self.cleaned_data.get(f"clear_{name}"):
             return ""
-        return getattr(self.instance, name) or ""
+        return self._stored_secrets[name]
 
     def _key_text(self, source):
         if source == "environment":
