@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 # connection test; an admin's own description is never touched.
 WAITING = "Default schedule, disabled until the connection test passes."
 ENABLED = "Default schedule, enabled by the connection test of {at:%Y-%m-%d %H:%M %Z}."
+SWITCHED = "Default schedule, {state} with tr_schedules on {at:%Y-%m-%d %H:%M %Z}."
 
 
 @dataclass(frozen=True)
