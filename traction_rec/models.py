@@ -152,7 +152,7 @@ class ConnectionSettings(models.Model):
         # Only non-secret fields: the secrets are never shown, even in a shell.
         return (
             f"<ConnectionSettings login_url={self.login_url!r} "
-            f"login_user={self.login_user!r} source={self.private_key_source!r}>"
+            f"login_user={self.login_user!r} source={str(self.private_key_source)!r}>"
         )
 
     def save(self, *args, **kwargs):
