@@ -220,7 +220,7 @@ def connection(org, key_pair, monkeypatch):
         services_base_url=f"{org.url}/services",
         api_base_url=org.url,
         community_url="https://ymca-fetch.my.site.com",
-        timeout=1,
+        timeout=2,
         api_version="v62.0",
         private_key_source="database",
         private_key=key_pem,
@@ -318,7 +318,7 @@ FAILURES = {
     ),
     "read timeout": (
         lambda org, _: org.faults.add(
-            "hang", seconds=3, page=2, object=SESSIONS_OBJECT, times=None
+            "hang", seconds=5, page=2, object=SESSIONS_OBJECT, times=None
         ),
         ("TransientError", None),
     ),

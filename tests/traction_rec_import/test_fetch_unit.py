@@ -561,3 +561,42 @@ def test_the_command_names_a_mapped_location_id_that_cannot_be_queried(monkeypat
         "this has 14. Correct it on the location mapping screen."
     )
     assert ImportRun.objects.count() == 0
+
+
+def test_the_command_says_a_disabled_fetch_is_disabled(monkeypatch):
+    serve(monkeypatch, org_pages())
+    import_settings = ImportSettings.load()
+    import_settings.fetch_enabled = False
+    import_settings.save()
+
+    with pytest.raises(CommandError) as refused:
+        call_command("tr_fetch")
+
+    assert str(refused.value).startswith(
+        "Fetching from Traction Rec is disabled in the import settings."
+    )
+
+
+def test_the_command_refuses_a_batch_size_salesforce_would_change(capsys):
+    with pytest.raises(CommandError) as refused:
+        call_command("tr_fetch", "--batch-size", "50")
+
+    assert str(refused.value) == (
+        "Error: argument --batch-size: '50' is not a batch size; give a whole "
+        "number from 200 to 2000."
+    )
+
+
+def test_the_command_asks_for_the_batch_size_given(monkeypatch):
+    seen = []
+
+    class Recording(StandInClient):
+        def pages(self, soql, batch_size=None):
+            seen.append(batch_size)
+            return super().pages(soql, batch_size=batch_size)
+
+    monkeypatch.setattr(fetch, "make_client", lambda: Recording(org_pages()))
+
+    call_command("tr_fetch", "--batch-size", "500")
+
+    assert seen == [500, 500, 500, 500]

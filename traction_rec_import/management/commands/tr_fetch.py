@@ -1,11 +1,27 @@
 """`manage.py tr_fetch`: fetch Traction Rec into a new published folder."""
 
+import argparse
+
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from traction_rec_import import storage
 from traction_rec_import.fetch import OBJECTS, FetchDisabled, run_fetch
 from traction_rec_import.locks import LockHeld
+
+
+def _batch_size(text):
+    # Salesforce accepts batchSize from 200 to 2000 and quietly changes
+    # anything else; refuse it here so the operator knows.
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 200 <= value <= 2000:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a batch size; give a whole number from 200 to 2000."
+        )
+    return value
 
 
 def _plural(count, word):
@@ -27,8 +43,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--batch-size",
-            type=int,
-            choices=range(200, 2001),
+            type=_batch_size,
             metavar="200..2000",
             help="Records per page to ask Salesforce for (its default is 2000).",
         )
