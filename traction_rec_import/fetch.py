@@ -264,6 +264,26 @@ def _record_errors(run, files):
     run.hint = failed[0][1]["hint"]
 
 
+def _close_interrupted_runs():
+    """Mark fetch runs still "running" as failed. Called with the fetch lock
+    held, so none of them is alive: its process was killed or its machine
+    restarted before it could record the end (and it published nothing)."""
+    stopped = ImportRun.objects.filter(
+        kind=ImportRun.Kind.FETCH, status=ImportRun.Status.RUNNING
+    ).update(
+        status=ImportRun.Status.FAILED,
+        finished_at=timezone.now(),
+        error_code="INTERRUPTED",
+        error_message=(
+            "The fetch stopped before it finished (its process was killed or "
+            "the machine restarted); it published nothing."
+        ),
+        hint="Nothing to undo: run `manage.py tr_fetch` again.",
+    )
+    if stopped:
+        logger.warning("fetch runs=%s marked failed: interrupted", stopped)
+
+
 def run_fetch(*, dry_run=False, task_id="", client=None, batch_size=None):
     """Fetch every object into a new published folder; see COMMON.md.
 
@@ -281,6 +301,7 @@ def run_fetch(*, dry_run=False, task_id="", client=None, batch_size=None):
         raise FetchDisabled(_disabled_message())
 
     with locks.hold(locks.FETCH, task_id=task_id) as held:
+        _close_interrupted_runs()
         run = ImportRun.objects.create(
             kind=ImportRun.Kind.FETCH,
             options={"dry_run": False, "batch_size": batch_size},

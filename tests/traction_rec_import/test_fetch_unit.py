@@ -600,3 +600,21 @@ def test_the_command_asks_for_the_batch_size_given(monkeypatch):
     call_command("tr_fetch", "--batch-size", "500")
 
     assert seen == [500, 500, 500, 500]
+
+
+def test_a_run_left_running_by_a_killed_fetch_is_marked_failed_by_the_next():
+    killed = ImportRun.objects.create(kind="fetch", status="running")
+    importing = ImportRun.objects.create(kind="import", status="running")
+
+    fetch_with(org_pages())
+
+    killed.refresh_from_db()
+    importing.refresh_from_db()
+    assert (killed.status, killed.error_code) == ("failed", "INTERRUPTED")
+    assert killed.error_message == (
+        "The fetch stopped before it finished (its process was killed or the "
+        "machine restarted); it published nothing."
+    )
+    assert killed.hint == "Nothing to undo: run `manage.py tr_fetch` again."
+    assert killed.finished_at is not None
+    assert importing.status == "running"
