@@ -104,7 +104,11 @@ def _published(root):
             continue
         # Within one second the random suffix says nothing about order; the
         # folder's own mtime (its last file, the manifest) does.
-        folders.append(((match["stamp"], entry.stat().st_mtime_ns), entry))
+        try:
+            written = entry.stat().st_mtime_ns
+        except FileNotFoundError:
+            continue  # moved to the backups meanwhile
+        folders.append(((match["stamp"], written), entry))
     folders.sort(reverse=True)
     return [folder for _, folder in folders]
 
