@@ -148,7 +148,11 @@ def test_fetch_now_without_a_broker_links_to_the_failed_run(operator):
 
     run = ImportRun.objects.get()
     (message,) = texts(response)
-    assert (run.kind, run.status, run.error_code) == ("fetch", "failed", "FetchDisabled")
+    assert (run.kind, run.status, run.error_code) == (
+        "fetch",
+        "failed",
+        "FetchDisabled",
+    )
     assert message == (
         "Fetch now failed: Fetching from Traction Rec is disabled in the import "
         "settings. Tick &quot;Fetch enabled&quot; at /admin/traction_rec_import/"
@@ -274,13 +278,23 @@ def test_resetting_a_free_lock_says_there_was_nothing_to_reset(operator):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_quick_availability_sync_reports_its_run(operator):
+def test_quick_availability_sync_without_a_connection_links_to_the_failed_run(
+    operator,
+):
     response = logged_in(operator).post(operation("quick-sync"))
 
     run = ImportRun.objects.get()
-    (message,) = texts(response)
-    assert run.kind == "quick_sync"
-    assert f'See <a href="{RUNS}{run.pk}/change/">run #{run.pk}</a>.' in message
+    assert (run.kind, run.status, run.error_code) == (
+        "quick_sync",
+        "failed",
+        "ConfigurationError",
+    )
+    assert texts(response) == [
+        "Quick availability sync failed: The Traction Rec connection is not set up: "
+        "consumer key, login user, login URL are empty. Fill them in on the Traction "
+        f'Rec connection page in the admin. See <a href="{RUNS}{run.pk}/change/">run '
+        f"#{run.pk}</a>."
+    ]
 
 
 def test_test_connection_lists_each_failed_step_with_its_fix(operator):

@@ -126,9 +126,10 @@ def test_no_import_yet_is_a_warning_while_the_schedules_wait(client):
 
 
 def test_no_import_yet_fails_once_a_sync_is_scheduled(client):
-    PeriodicTask.objects.filter(task="traction_rec_import.tasks.fetch_and_import").update(
-        enabled=True
+    nightly = PeriodicTask.objects.filter(
+        task="traction_rec_import.tasks.fetch_and_import"
     )
+    nightly.update(enabled=True)
 
     response, body = probe(client)
 

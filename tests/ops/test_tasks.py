@@ -328,6 +328,26 @@ def test_fetch_and_import_leaves_the_catalogue_alone_when_a_page_fails(
     assert Session.objects.count() == 0
 
 
+def test_quick_availability_sync_updates_the_imported_sessions(
+    org, connection, branches
+):
+    from activity_finder.models import Session
+
+    tasks.fetch_and_import.apply(task_id="nightly-8").get()
+    option = Session.objects.get(sf_id="a0O5e0000eYy3tqEAB")
+    Session.objects.filter(pk=option.pk).update(availability=17)
+
+    result = tasks.quick_availability_sync.apply(task_id="quarter-1").get()
+
+    run = ImportRun.objects.get(kind="quick_sync")
+    assert result["status"] == "complete"
+    assert result["run_id"] == run.pk
+    assert result["counts"]["session"]["updated"] == 1
+    assert (run.status, run.task_id) == ("complete", "quarter-1")
+    # Overbooked in Traction Rec (-2 spots): clamped to 0 again.
+    assert Session.objects.get(pk=option.pk).availability == 0
+
+
 def test_clean_up_prunes_old_backups_and_records_its_run():
     ImportSettings.objects.update_or_create(pk=1, defaults={"backups_to_keep": 2})
     backups = storage.backup_root()

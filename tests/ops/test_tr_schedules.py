@@ -29,7 +29,8 @@ def test_it_lists_the_defaults_with_their_times():
 
 
 def test_it_recreates_a_deleted_default():
-    PeriodicTask.objects.filter(name="Traction Rec: clean-up of backups, daily").delete()
+    name = "Traction Rec: clean-up of backups, daily"
+    PeriodicTask.objects.filter(name=name).delete()
 
     output = run()
 
