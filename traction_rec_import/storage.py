@@ -169,7 +169,12 @@ class JsonListWriter:
         self._digest.update(data)
 
     def write(self, record):
-        encoded = json.dumps(record, ensure_ascii=False).encode("utf-8")
+        try:
+            encoded = json.dumps(record, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate (JSON "\ud800" from the API) has no UTF-8 form;
+            # written as an escape the file stays valid JSON.
+            encoded = json.dumps(record).encode("ascii")
         self._put((b"\n" if self.count == 0 else b",\n") + encoded)
         self.count += 1
 

@@ -119,3 +119,12 @@ def test_complete_only_skips_a_folder_with_an_unreadable_manifest():
     (broken / "manifest.json").write_text("{not json")
 
     assert storage.latest_published(complete_only=True) == good
+
+
+def test_a_lone_surrogate_is_written_as_an_escape(tmp_path):
+    with storage.JsonListWriter(tmp_path / "classes.json") as writer:
+        writer.write({"Name": "Swim \ud83c"})
+
+    written = (tmp_path / "classes.json").read_bytes()
+    assert written == b'[\n{"Name": "Swim \\ud83c"}\n]\n'
+    assert json.loads(written) == [{"Name": "Swim \ud83c"}]
