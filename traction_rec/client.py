@@ -578,6 +578,16 @@ class TractionRecClient:
                     hint="Check the API base URL and the API version.",
                 )
             body = self._json_or_none(response)
+            if body is None and _is_json_type(response) and not text.lstrip().startswith("<"):
+                # Salesforce's JSON, cut short or garbled on the way: a dropped
+                # connection, not a wrong setting.
+                raise TransientError(
+                    f"The API host {host} sent JSON that could not be read (status "
+                    f"{status}); the answer was cut short or damaged on the way.",
+                    status=status,
+                    hint="Run the fetch again; if it keeps happening, check the "
+                    "network between this server and Salesforce.",
+                )
             if body is None:
                 raise ConfigurationError(
                     f"The API host {host} answered with {_describe_body(response)} "
@@ -807,6 +817,10 @@ def _location_host(response):
     location = response.headers.get("Location", "")
     parts = urlsplit(location)
     return parts.netloc or location or "no Location"
+
+
+def _is_json_type(response):
+    return "json" in response.headers.get("Content-Type", "").lower()
 
 
 def _describe_body(response):

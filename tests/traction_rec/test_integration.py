@@ -406,3 +406,29 @@ class TestFailures:
         token = client.token().access_token
         assert token not in caplog.text
         assert token.split("!")[1] not in caplog.text
+
+
+class TestDamagedAnswers:
+    @pytest.mark.parametrize("kind", ["truncated_json", "malformed_json"])
+    def test_damaged_json_is_transient_not_a_wrong_setting(self, client, org, kind):
+        from traction_rec.errors import TransientError
+
+        org.faults.add(kind, page=2)
+
+        with pytest.raises(TransientError) as caught:
+            list(client.query(queries.build("course_options")))
+
+        host = org.url.removeprefix("http://")
+        assert caught.value.message == (
+            f"The API host {host} sent JSON that could not be read (status 200); "
+            "the answer was cut short or damaged on the way."
+        )
+        assert caught.value.retryable is True
+
+    def test_a_dropped_connection_is_retried(self, client, org, org_data, sleeps):
+        org.faults.add("drop_connection", page=2)
+
+        ids = [r["Id"] for r in client.query(queries.build("course_options"))]
+
+        assert sorted(ids) == sorted(expected_option_ids(org_data))
+        assert len(sleeps) == 1
