@@ -208,15 +208,27 @@ class SkippedRecordInlineList:
         )
 
 
+# The order counts read in, whatever order the database kept the JSON keys
+# in (PostgreSQL's jsonb sorts them its own way).
+MODEL_ORDER = ["program", "subcategory", "activity", "class", "session"]
+FIGURE_ORDER = ["created", "updated", "unchanged", "removed", "skipped"]
+
+
+def _ordered(keys, order):
+    return sorted(keys, key=lambda key: (order.index(key) if key in order else 99, key))
+
+
 def _format_counts(counts):
     """{"session": {"created": 3, "updated": 1}} -> "session: 3 created, 1 updated"."""
+    counts = counts or {}
     parts = []
-    for model, figures in (counts or {}).items():
+    for model in _ordered(counts, MODEL_ORDER):
+        figures = counts[model]
         if isinstance(figures, dict):
             numbers = ", ".join(
-                f"{value} {name}"
-                for name, value in figures.items()
-                if isinstance(value, int) and value
+                f"{figures[name]} {name}"
+                for name in _ordered(figures, FIGURE_ORDER)
+                if isinstance(figures[name], int) and figures[name]
             )
             parts.append(f"{model}: {numbers or 'no change'}")
         elif isinstance(figures, int):
@@ -307,7 +319,7 @@ class ImportRunAdmin(admin.ModelAdmin):
     def manifest_display(self, run):
         if not run.manifest:
             return "None."
-        return format_html("<pre>{}</pre>", json.dumps(run.manifest, indent=2))
+        return format_html("<pre>{}</pre>", json.dumps(run.manifest, indent=2, sort_keys=True))
 
     # Operations
 

@@ -60,8 +60,8 @@ def test_the_run_list_shows_status_duration_counts_and_errors(admin_client, runs
     assert '<td class="field-status">Complete</td>' in body
     assert '<td class="field-duration_display">1 min 23 s</td>' in body
     assert (
-        '<td class="field-counts_display">session: 3 created, 1 updated, 2 skipped; '
-        "class: no change</td>"
+        '<td class="field-counts_display">class: no change; session: 3 created, '
+        "1 updated, 2 skipped</td>"
     ) in body
     assert '<td class="field-skip_count">2</td>' in body
     assert '<td class="field-status">Failed</td>' in body
@@ -87,7 +87,10 @@ def test_the_run_page_lists_the_skipped_records_and_the_manifest(admin_client, r
         "<tr><td>session</td><td>a0O5e0000eYy3tqEAC</td><td>Location "
         "a0L000000000001AAA is not mapped and matches no branch.</td></tr>"
     ) in body
-    assert "<pre>{\n  &quot;format&quot;: 1,\n  &quot;run_id&quot;: 7," in body
+    assert (
+        "<pre>{\n  &quot;files&quot;: {},\n  &quot;format&quot;: 1,\n  "
+        "&quot;run_id&quot;: 7,"
+    ) in body
     # A record of what happened: nobody edits it.
     assert 'name="_save"' not in body
 
