@@ -180,10 +180,10 @@ def _weeks(session):
     return days // 7 + 1
 
 
-def row(session, now):
+def row(session, now, lines=None):
     schedule = [
         {"days": line["days"], "time": line["time"], "dates": line["dates"]}
-        for line in display.schedule(session)
+        for line in (display.schedule(session) if lines is None else lines)
     ]
     state = display.registration_state(session, now)
     link = display.register_link(session, now)
@@ -323,7 +323,7 @@ def get_data(request):
         logger.info("get-data refused parameter=%s", exc.parameter)
         return error_response(exc.parameter, exc.message)
 
-    result = search.run(criteria, daystimes_facet=True)
+    result = search.run(criteria)
     catalogue = search.catalogue()
     now = timezone.now()
     pages = result.pages
@@ -335,7 +335,9 @@ def get_data(request):
             "total_pages": pages,
             "pages": {str(n): n for n in range(1, pages + 1)},
         },
-        "table": [row(session, now) for session in result.sessions],
+        "table": [
+            row(session, now, result.schedules.get(session.pk)) for session in result.sessions
+        ],
         "groupedLocations": grouped_locations(catalogue, result.facets, criteria),
         "sort": sort_raw,
     }

@@ -108,13 +108,17 @@ def days_in_words(days):
     return ", ".join(parts)
 
 
-def schedule_line(time):
-    """One SessionTime as {"days", "time", "dates"} in the site's time zone."""
+def slot_line(start, end, start_time, end_time, days):
+    """One schedule line as {"days", "time", "dates"} in the site's time zone."""
     return {
-        "days": days_in_words(time.days),
-        "time": f"{clock(time.start_time)} - {clock(time.end_time)}",
-        "dates": date_range(local_date(time.start), local_date(time.end)),
+        "days": days_in_words(days),
+        "time": f"{clock(start_time)} - {clock(end_time)}",
+        "dates": date_range(local_date(start), local_date(end)),
     }
+
+
+def schedule_line(time):
+    return slot_line(time.start, time.end, time.start_time, time.end_time, time.days)
 
 
 def schedule(session):

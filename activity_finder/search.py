@@ -1,10 +1,11 @@
-"""The one query behind the finder page and the JSON API.
+"""The one search behind the finder page and the JSON API.
 
 `run(criteria)` filters the visible sessions, counts every facet option given
-the other filters, sorts and cuts one page. Facet counts are aggregate queries
-(one per filter group, never one per option), so a search costs a fixed
-handful of queries whatever the number of locations or programs. Results are
-cached under `activity_finder.cache.key()`; an import bumps the cache version.
+the other filters, sorts and cuts one page. Filtering and counting use the
+in-memory bit-set index (activity_finder.index), so a search costs two
+query (the page's sessions) whatever the number of options;
+results are also cached under `activity_finder.cache.key()`. An import bumps
+the cache version, which retires both.
 
 Facets follow the usual multi-select rule: the counts of a group are computed
 with every filter except that group's own, so choosing an option never hides
@@ -12,42 +13,24 @@ the other options of the same group.
 """
 
 import dataclasses
-import datetime as dt
 import hashlib
 import json
 import logging
 import math
+import threading
 import time
 
 from django.core.cache import cache as django_cache
-from django.db.models import (
-    Case,
-    Count,
-    Exists,
-    F,
-    IntegerField,
-    Max,
-    Min,
-    OuterRef,
-    Prefetch,
-    Q,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
-from activity_finder import cache
+from activity_finder import cache, index
 from activity_finder.age_points import AgePoint
 from activity_finder.models import (
     WEEKDAYS,
-    Class,
     Location,
     Program,
     ProgramSubcategory,
     Session,
-    SessionTime,
 )
 
 logger = logging.getLogger(__name__)
@@ -60,22 +43,11 @@ DEFAULT_PAGE_SIZE = 25
 PAGE_SIZES = (25, 50, 100)
 MAX_KEYWORDS = 8
 
-NOON = dt.time(12, 0)
-FIVE_PM = dt.time(17, 0)
-
-# Parts of day, matched on one time slot as half-open overlaps: morning is
-# before 12:00, afternoon 12:00 to 17:00, evening after 17:00. A slot that ends
-# at 12:00 is morning only; one that starts at 17:00 is evening only. A slot
-# whose end is before its start runs past midnight.
-_OVERNIGHT = Q(end_time__lt=F("start_time"))
-PARTS = {
-    1: Q(start_time__lt=NOON),
-    2: Q(start_time__lt=FIVE_PM) & (Q(end_time__gt=NOON) | _OVERNIGHT),
-    3: Q(end_time__gt=FIVE_PM) | Q(start_time__gte=FIVE_PM) | _OVERNIGHT,
-}
+PARTS = (1, 2, 3)
 PART_NAMES = {1: "Morning", 2: "Afternoon", 3: "Evening"}
 PART_HINTS = {1: "before 12 PM", 2: "12 PM - 5 PM", 3: "after 5 PM"}
 DAY_NAMES = {number: day.capitalize() for number, day in enumerate(WEEKDAYS, 1)}
+DAYS = tuple(DAY_NAMES)
 
 SORTS = ("title", "start_date", "start_time", "location", "relevance")
 
@@ -84,8 +56,11 @@ SORTS = ("title", "start_date", "start_time", "location", "relevance")
 class Criteria:
     """A validated search. Days are 1-7 (Monday first), times 1-3 (morning,
     afternoon, evening), daystimes (day, part) pairs where part 0 is any time.
-    `limit`/`exclude` restrict subcategories and `limitloc`/`excludeloc`
-    locations for a whole embedding; they are not facet groups."""
+    A session matches days and times when one of its meetings is on a chosen
+    day in a chosen part of day (one slot, never a day from one slot and a
+    time from another). `limit`/`exclude` restrict subcategories and
+    `limitloc`/`excludeloc` locations for a whole embedding; they are not
+    facet groups."""
 
     keywords: str = ""
     ages: tuple = ()
@@ -108,7 +83,7 @@ class Criteria:
 
     @property
     def words(self):
-        return self.keywords.split()[:MAX_KEYWORDS]
+        return self.keywords.lower().split()[:MAX_KEYWORDS]
 
     @property
     def effective_sort(self):
@@ -131,6 +106,7 @@ class SearchResult:
     pages: int
     sessions: list
     facets: dict
+    schedules: dict = dataclasses.field(default_factory=dict)  # pk -> lines
     elapsed_ms: float = 0.0
 
 
@@ -139,316 +115,241 @@ class SearchResult:
 
 @dataclasses.dataclass
 class Catalogue:
+    version: tuple  # cache.stamp() it was built for
     age_points: list  # [(months, label)]
     locations: list  # [Location], published, by kind then title
     programs: list  # [(Program, [ProgramSubcategory])], published
     subcategory_program: dict  # subcategory id -> program id
+    built_at: float = 0.0
+
+
+_catalogue = None
+_catalogue_lock = threading.Lock()
 
 
 def catalogue():
-    """Published locations, programs with subcategories, and age points;
-    cached until the next import (or an edit of the age points)."""
-    key = cache.key("catalogue")
-    found = django_cache.get(key)
-    if found is not None:
+    """Published locations, programs with subcategories, and age points; kept
+    in this process until the cache version changes (every import, every
+    edit of the age points) or index.MAX_AGE passes."""
+    global _catalogue
+    version = cache.stamp()
+    found = _catalogue
+    if found and found.version == version and time.monotonic() - found.built_at < index.MAX_AGE:
         return found
-    points = [(point.months, point.display_label) for point in AgePoint.objects.all()]
-    locations = list(Location.objects.filter(published=True).order_by("kind", "title"))
-    subcategories = {}
-    for sub in ProgramSubcategory.objects.filter(published=True).order_by("title"):
-        subcategories.setdefault(sub.program_id, []).append(sub)
-    programs = [
-        (program, subcategories.get(program.pk, []))
-        for program in Program.objects.filter(published=True).order_by("title")
-    ]
-    found = Catalogue(
-        age_points=points,
-        locations=locations,
-        programs=programs,
-        subcategory_program={
-            sub.pk: program.pk for program, subs in programs for sub in subs
-        },
-    )
-    django_cache.set(key, found, timeout=None)
-    return found
+    with _catalogue_lock:
+        points = [(point.months, point.display_label) for point in AgePoint.objects.all()]
+        locations = list(Location.objects.filter(published=True).order_by("kind", "title"))
+        subcategories = {}
+        for sub in ProgramSubcategory.objects.filter(published=True).order_by("title"):
+            subcategories.setdefault(sub.program_id, []).append(sub)
+        programs = [
+            (program, subcategories.get(program.pk, []))
+            for program in Program.objects.filter(published=True).order_by("title")
+        ]
+        found = Catalogue(
+            version=version,
+            age_points=points,
+            locations=locations,
+            programs=programs,
+            subcategory_program={
+                sub.pk: program.pk for program, subs in programs for sub in subs
+            },
+        )
+        found.built_at = time.monotonic()
+        _catalogue = found
+        return found
 
 
-# Building blocks -----------------------------------------------------------
+def forget():
+    """Drop this process's catalogue and index (for tests that change rows
+    without an import)."""
+    global _catalogue
+    _catalogue = None
+    index.forget()
 
 
 def visible_sessions(now=None):
     """Sessions a visitor may see: not yet ended, published, with a published
     location and a published chain up to the program."""
-    now = now or timezone.now()
-    return Session.objects.filter(
-        published=True,
-        ends_at__gt=now,
-        location__published=True,
-        session_class__published=True,
-        session_class__activity__published=True,
-        session_class__activity__subcategory__published=True,
-        session_class__activity__subcategory__program__published=True,
-    )
-
-
-def _any(conditions):
-    combined = Q()
-    for condition in conditions:
-        combined |= condition
-    return combined
-
-
-def _day(number):
-    return Q(**{WEEKDAYS[number - 1]: True})
-
-
-def slot_condition(days=(), times=(), daystimes=()):
-    """What one SessionTime must satisfy; a session matches when one of its
-    slots does (never a day from one slot and a time from another)."""
-    condition = Q()
-    if days:
-        condition &= _any(_day(day) for day in days)
-    if times:
-        condition &= _any(PARTS[part] for part in times)
-    if daystimes:
-        condition &= _any(
-            _day(day) & PARTS[part] if part else _day(day) for day, part in daystimes
-        )
-    return condition
-
-
-def age_condition(months, points):
-    """Sessions for a child of `months`: the age falls inside the range (a
-    blank limit is none). A session narrower than the gap between two points
-    also matches the nearest point (the lower one on a tie), so it is never
-    out of reach of the age picker."""
-    inside = (Q(min_age__isnull=True) | Q(min_age__lte=months)) & (
-        Q(max_age__isnull=True) | Q(max_age__gte=months)
-    )
-    if months not in points:
-        return inside
-    index = points.index(months)
-    lower = points[index - 1] if index > 0 else None
-    upper = points[index + 1] if index + 1 < len(points) else None
-    # Below this point and above the lower one, closer to this point:
-    # months - max < min - lower, i.e. min + max > months + lower.
-    below = Q(max_age__lt=months)
-    if lower is not None:
-        below &= Q(min_age__gt=lower) & Q(
-            GreaterThan(F("min_age") + F("max_age"), months + lower)
-        )
-    # Above this point and below the upper one, at least as close to it.
-    above = Q(min_age__gt=months)
-    if upper is not None:
-        above &= Q(max_age__lt=upper) & Q(
-            LessThanOrEqual(F("min_age") + F("max_age"), months + upper)
-        )
-    return inside | below | above
-
-
-def open_condition(now):
-    return (
-        Q(online_registration=True)
-        & ~Q(registration_link="")
-        & (Q(registration_opens_at__isnull=True) | Q(registration_opens_at__lte=now))
-        & (Q(registration_closes_at__isnull=True) | Q(registration_closes_at__gte=now))
-    )
-
-
-def keyword_condition(word):
-    chain = Class.objects.filter(
-        Q(title__icontains=word)
-        | Q(description__icontains=word)
-        | Q(activity__title__icontains=word)
-        | Q(activity__description__icontains=word)
-        | Q(activity__subcategory__title__icontains=word)
-        | Q(activity__subcategory__description__icontains=word)
-        | Q(activity__subcategory__program__title__icontains=word)
-        | Q(activity__subcategory__program__description__icontains=word)
-    ).values("pk")
-    return (
-        Q(title__icontains=word)
-        | Q(description__icontains=word)
-        | Q(session_class__in=chain)
-    )
-
-
-def _relevance(words):
-    score = Value(0)
-    for word in words:
-        score = (
-            score
-            + Case(When(title__icontains=word, then=Value(4)), default=Value(0))
-            + Case(
-                When(session_class__title__icontains=word, then=Value(2)),
-                default=Value(0),
-            )
-            + Case(When(description__icontains=word, then=Value(1)), default=Value(0))
-        )
-    return score
-
-
-class _Filters:
-    """The filter of each group, so a facet can leave its own group out."""
-
-    GROUPS = ("keywords", "ages", "slots", "locations", "kinds", "open", "fixed")
-
-    def __init__(self, criteria, points, now):
-        self.criteria = criteria
-        self.now = now
-        c = criteria
-        self.by_group = {}
-        if c.words:
-            condition = Q()
-            for word in c.words:
-                condition &= keyword_condition(word)
-            self.by_group["keywords"] = condition
-        if c.ages:
-            self.by_group["ages"] = _any(age_condition(age, points) for age in c.ages)
-        if c.days or c.times or c.daystimes:
-            self.by_group["slots"] = Exists(
-                SessionTime.objects.filter(session=OuterRef("pk")).filter(
-                    slot_condition(c.days, c.times, c.daystimes)
-                )
-            )
-        if c.locations:
-            self.by_group["locations"] = Q(location_id__in=c.locations)
-        if c.programs or c.subcategories:
-            kinds = Q()
-            if c.subcategories:
-                kinds |= Q(session_class__activity__subcategory_id__in=c.subcategories)
-            if c.programs:
-                kinds |= Q(session_class__activity__subcategory__program_id__in=c.programs)
-            self.by_group["kinds"] = kinds
-        if c.open_now:
-            self.by_group["open"] = open_condition(now)
-        fixed = Q()
-        if c.limit:
-            fixed &= Q(session_class__activity__subcategory_id__in=c.limit)
-        if c.exclude:
-            fixed &= ~Q(session_class__activity__subcategory_id__in=c.exclude)
-        if c.limitloc:
-            fixed &= Q(location_id__in=c.limitloc)
-        if c.excludeloc:
-            fixed &= ~Q(location_id__in=c.excludeloc)
-        if c.in_membership is not None:
-            fixed &= Q(in_membership=c.in_membership)
-        if fixed:
-            self.by_group["fixed"] = fixed
-
-    def queryset(self, *, leave_out=()):
-        queryset = visible_sessions(self.now)
-        for group, condition in self.by_group.items():
-            if group not in leave_out:
-                queryset = queryset.filter(condition)
-        return queryset
+    return Session.objects.filter(index.visible_chain(), ends_at__gt=now or timezone.now())
 
 
 # The search ------------------------------------------------------------------
 
 
-def _facets(filters, points, *, daystimes_facet):
-    c = filters.criteria
+def _union(masks):
+    found = 0
+    for mask in masks:
+        found |= mask
+    return found
+
+
+class _Groups:
+    """Each filter group's bit set, so a facet can leave its own group out."""
+
+    def __init__(self, idx, criteria, points, now, *, exact_clock):
+        c = criteria
+        self.idx = idx
+        visible, self.open_mask = idx.clock_masks(now, exact=exact_clock)
+        base = visible
+        if c.limit:
+            base &= _union(idx.subcategory_masks.get(s, 0) for s in c.limit)
+        if c.exclude:
+            base &= ~_union(idx.subcategory_masks.get(s, 0) for s in c.exclude)
+        if c.limitloc:
+            base &= _union(idx.location_masks.get(loc, 0) for loc in c.limitloc)
+        if c.excludeloc:
+            base &= ~_union(idx.location_masks.get(loc, 0) for loc in c.excludeloc)
+        if c.in_membership is True:
+            base &= idx.membership_mask
+        elif c.in_membership is False:
+            base &= ~idx.membership_mask
+        self.base = base & idx.full
+
+        self.masks = {}
+        if c.words:
+            found = idx.full
+            for word in c.words:
+                found &= idx.keyword_mask(word)
+            self.masks["keywords"] = found
+        if c.ages:
+            self.masks["ages"] = _union(idx.age_mask(age, points) for age in c.ages)
+        self.days = c.days or DAYS
+        self.times = c.times or (0,)
+        self.daystimes_mask = (
+            _union(idx.code_masks.get(code, 0) for code in c.daystimes)
+            if c.daystimes
+            else idx.full
+        )
+        self.meetings_mask = (
+            self.meetings(self.days, self.times) if c.days or c.times else idx.full
+        )
+        if c.days or c.times or c.daystimes:
+            self.masks["slots"] = self.meetings_mask & self.daystimes_mask
+        if c.locations:
+            self.masks["locations"] = _union(
+                idx.location_masks.get(loc, 0) for loc in c.locations
+            )
+        if c.programs or c.subcategories:
+            self.masks["kinds"] = _union(
+                idx.subcategory_masks.get(s, 0) for s in c.subcategories
+            ) | _union(idx.program_masks.get(p, 0) for p in c.programs)
+        if c.open_now:
+            self.masks["open"] = self.open_mask
+
+    def meetings(self, days, times):
+        return _union(
+            self.idx.code_masks.get((day, part), 0) for day in days for part in times
+        )
+
+    def others(self, leave_out=None):
+        found = self.base
+        for group, mask in self.masks.items():
+            if group != leave_out:
+                found &= mask
+        return found
+
+
+def _facets(groups, criteria, points, catalogue_):
+    idx = groups.idx
+    c = criteria
     facets = {}
 
-    # Ages: one aggregate with a filtered count per point.
-    if points:
-        totals = (
-            filters.queryset(leave_out=("ages",))
-            .order_by()
-            .aggregate(
-                **{
-                    f"age_{months}": Count("pk", filter=age_condition(months, points))
-                    for months in points
-                }
-            )
-        )
-        facets["ages"] = {months: totals[f"age_{months}"] for months in points}
-    else:
-        facets["ages"] = {}
-
-    # Days and parts of day: per session, whether one slot matches each option
-    # (with the other slot filters), then a sum over sessions. One query.
-    flags = {}
-    for day in range(1, 8):
-        flags[f"day_{day}"] = _day(day) & slot_condition((), c.times, c.daystimes)
-    for part in PARTS:
-        flags[f"part_{part}"] = PARTS[part] & slot_condition(c.days, (), c.daystimes)
-    if daystimes_facet:
-        for day in range(1, 8):
-            for part in range(4):
-                code = (day, part)
-                flags[f"dt_{day}{part}"] = slot_condition((), (), (code,)) & (
-                    slot_condition(c.days, c.times, ())
-                )
-    per_session = (
-        SessionTime.objects.filter(
-            session__in=filters.queryset(leave_out=("slots",)).order_by().values("pk")
-        )
-        .order_by()
-        .values("session_id")
-        .annotate(
-            **{
-                name: Max(Case(When(flag, then=1), default=0, output_field=IntegerField()))
-                for name, flag in flags.items()
-            }
-        )
-    )
-    sums = per_session.aggregate(**{f"{name}_n": Sum(name) for name in flags})
-    facets["days"] = {day: sums[f"day_{day}_n"] or 0 for day in range(1, 8)}
-    facets["times"] = {part: sums[f"part_{part}_n"] or 0 for part in PARTS}
-    if daystimes_facet:
-        facets["daystimes"] = {
-            day * 10 + part: sums[f"dt_{day}{part}_n"] or 0
-            for day in range(1, 8)
-            for part in range(4)
-        }
-
-    rows = (
-        filters.queryset(leave_out=("locations",))
-        .order_by()
-        .values("location_id")
-        .annotate(n=Count("pk"))
-    )
-    facets["locations"] = {row["location_id"]: row["n"] for row in rows}
-
-    rows = (
-        filters.queryset(leave_out=("kinds",))
-        .order_by()
-        .values("session_class__activity__subcategory_id")
-        .annotate(n=Count("pk"))
-    )
-    facets["subcategories"] = {
-        row["session_class__activity__subcategory_id"]: row["n"] for row in rows
+    others = groups.others("ages")
+    facets["ages"] = {
+        months: (idx.age_mask(months, points) & others).bit_count() for months in points
     }
+
+    others = groups.others("slots")
+    facets["days"] = {
+        day: (groups.meetings((day,), groups.times) & groups.daystimes_mask & others).bit_count()
+        for day in DAYS
+    }
+    facets["times"] = {
+        part: (groups.meetings(groups.days, (part,)) & groups.daystimes_mask & others).bit_count()
+        for part in PARTS
+    }
+    facets["daystimes"] = {
+        day * 10 + part: (
+            idx.code_masks.get((day, part), 0) & groups.meetings_mask & others
+        ).bit_count()
+        for day in DAYS
+        for part in (0, *PARTS)
+    }
+
+    others = groups.others("locations")
+    facets["locations"] = {
+        location.pk: (idx.location_masks.get(location.pk, 0) & others).bit_count()
+        for location in catalogue_.locations
+    }
+
+    others = groups.others("kinds")
+    facets["subcategories"] = {}
+    facets["programs"] = {}
+    for program, subs in catalogue_.programs:
+        facets["programs"][program.pk] = (
+            idx.program_masks.get(program.pk, 0) & others
+        ).bit_count()
+        for sub in subs:
+            facets["subcategories"][sub.pk] = (
+                idx.subcategory_masks.get(sub.pk, 0) & others
+            ).bit_count()
+
+    facets["open_now"] = (groups.open_mask & groups.others("open")).bit_count()
     return facets
 
 
-def _ordered(queryset, criteria):
-    sort = criteria.effective_sort
-    if sort == "relevance":
-        queryset = queryset.annotate(relevance=_relevance(criteria.words))
-        fields = ["-relevance", "title", "pk"]
-    elif sort == "start_time":
-        queryset = queryset.annotate(first_time=Min("times__start_time"))
-        fields = ["first_time", "title", "pk"]
-    elif sort == "location":
-        fields = ["location__title", "title", "pk"]
-    elif sort == "start_date":
-        fields = ["starts_at", "title", "pk"]
-    else:
-        fields = ["title", "pk"]
-    if criteria.descending:
-        fields = [f[1:] if f.startswith("-") else f"-{f}" for f in fields]
-    return queryset.order_by(*fields)
+def _relevance_order(idx, mask, words):
+    """Matching positions by score: a word in the session title counts 4, in
+    the class title 2, elsewhere 1; ties by title."""
+    rank = {position: n for n, position in enumerate(idx.orders["title"])}
+    scored = []
+    for position in idx.members(mask):
+        title = idx.titles[position]
+        class_title = idx.class_titles.get(idx.class_of[position], "")
+        score = 0
+        for word in words:
+            score += 4 if word in title else 0
+            score += 2 if word in class_title else 0
+            score += 1
+        scored.append((-score, rank[position], position))
+    scored.sort()
+    return [position for _score, _rank, position in scored]
 
 
-def run(criteria, *, daystimes_facet=False, clamp_page=False, now=None):
+# What a result card and an API row read; the rest (descriptions, hashes)
+# stays in the database, which keeps the page query and its rows small.
+PAGE_FIELDS = (
+    "title", "description", "min_age", "max_age", "online_registration",
+    "registration_link", "registration_opens_at", "registration_closes_at",
+    "instructor", "availability", "unlimited_capacity", "price_description",
+    "wait_list_capacity", "wait_list_unlimited", "gender", "product_id",
+    "in_membership", "starts_at", "ends_at", "location_id", "session_class_id",
+    "location__title", "location__kind", "location__street", "location__city",
+    "location__state", "location__postal_code", "location__country",
+    "location__phone", "location__email", "location__hours",
+    "session_class__title", "session_class__activity__title",
+    "session_class__activity__subcategory__title",
+    "session_class__activity__subcategory__program__title",
+)
+
+
+def _load(ids):
+    # One query: the schedule lines come from the index, which an import
+    # rebuilds like any other change to the times.
+    sessions = (
+        Session.objects.filter(pk__in=ids)
+        .select_related("location", "session_class__activity__subcategory__program")
+        .only(*PAGE_FIELDS)
+    )
+    by_id = {session.pk: session for session in sessions}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def run(criteria, *, clamp_page=False, now=None):
     """Search: count, facets, one page of sessions (with location, chain and
     times loaded). Cached until the next import or CACHE_TIMEOUT."""
-    key = cache.key(
-        f"search:{criteria.digest()}:{int(daystimes_facet)}:{int(clamp_page)}"
-    )
+    key = cache.key(f"search:{criteria.digest()}:{int(clamp_page)}")
     # A caller that fixes the clock (tests, previews) neither reads nor fills
     # the cache, which holds answers for the real time only.
     use_cache = now is None
@@ -458,29 +359,15 @@ def run(criteria, *, daystimes_facet=False, clamp_page=False, now=None):
             return found
 
     started = time.perf_counter()
-    now = now or timezone.now()
-    points = [months for months, _label in catalogue().age_points]
-    filters = _Filters(criteria, points, now)
-
-    open_now = open_condition(now)
-    totals = (
-        filters.queryset(leave_out=("open",))
-        .order_by()
-        .aggregate(
-            total=Count("pk", filter=open_now) if criteria.open_now else Count("pk"),
-            open=Count("pk", filter=open_now),
-        )
+    current = catalogue()
+    points = [months for months, _label in current.age_points]
+    idx = index.current()
+    groups = _Groups(
+        idx, criteria, points, now or timezone.now(), exact_clock=not use_cache
     )
-    count = totals["total"]
-    facets = _facets(filters, points, daystimes_facet=daystimes_facet)
-    facets["open_now"] = totals["open"]
-    subcategory_program = catalogue().subcategory_program
-    programs = {}
-    for sub_id, n in facets["subcategories"].items():
-        program_id = subcategory_program.get(sub_id)
-        if program_id is not None:
-            programs[program_id] = programs.get(program_id, 0) + n
-    facets["programs"] = programs
+    matched = groups.others()
+    count = matched.bit_count()
+    facets = _facets(groups, criteria, points, current)
 
     pages = math.ceil(count / criteria.page_size) if count else 0
     page = criteria.page
@@ -489,15 +376,20 @@ def run(criteria, *, daystimes_facet=False, clamp_page=False, now=None):
     offset = (page - 1) * criteria.page_size
     sessions = []
     if offset < count:
-        sessions = list(
-            _ordered(filters.queryset(), criteria)
-            .select_related(
-                "location", "session_class__activity__subcategory__program"
-            )
-            .prefetch_related(
-                Prefetch("times", queryset=SessionTime.objects.order_by("start", "pk"))
-            )[offset : offset + criteria.page_size]
+        sort = criteria.effective_sort
+        if sort == "relevance":
+            order = _relevance_order(idx, matched, criteria.words)
+        else:
+            order = idx.orders[sort]
+        positions = idx.positions(
+            matched,
+            order,
+            descending=criteria.descending,
+            offset=offset,
+            limit=criteria.page_size,
         )
+        sessions = _load([idx.ids[position] for position in positions])
+    schedules = {session.pk: idx.schedule(session.pk) for session in sessions}
 
     result = SearchResult(
         criteria=criteria,
@@ -506,11 +398,10 @@ def run(criteria, *, daystimes_facet=False, clamp_page=False, now=None):
         pages=pages,
         sessions=sessions,
         facets=facets,
+        schedules=schedules,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
     )
-    logger.info(
-        "search count=%s page=%s took_ms=%s", count, page, result.elapsed_ms
-    )
+    logger.debug("search count=%s page=%s took_ms=%s", count, page, result.elapsed_ms)
     if use_cache:
         django_cache.set(key, result, timeout=CACHE_TIMEOUT)
     return result

@@ -3,6 +3,7 @@ the form validates, search.run() does the work, the templates render it."""
 
 import json
 import logging
+from html import escape
 
 import nh3
 from django.http import HttpResponse
@@ -10,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 
 from activity_finder import calendar, display, search
 from activity_finder.forms import SearchForm
@@ -34,13 +36,13 @@ def _pairs(querydict, *, drop_page=True):
     ]
 
 
-def card(session, now):
+def card(session, now, schedule=None, url=None):
     words, level = display.availability(session)
     return {
         "session": session,
-        "url": session.get_absolute_url(),
+        "url": url or session.get_absolute_url(),
         "dates": display.session_dates(session),
-        "schedule": display.schedule(session),
+        "schedule": display.schedule(session) if schedule is None else schedule,
         "location": session.location,
         "ages": display.ages_in_words(session.min_age, session.max_age),
         "availability": words,
@@ -50,6 +52,29 @@ def card(session, now):
         "program": session.session_class.activity.subcategory.program,
         "subcategory": session.session_class.activity.subcategory,
     }
+
+
+def option_html(option):
+    """One filter checkbox. Built in Python rather than with an included
+    template: the panel has one per location, program, subcategory and age
+    point, and an include per option costs more than the whole search.
+    Every value is escaped here."""
+    count = option["count"]
+    hint = option.get("hint")
+    return (
+        f'<li class="option{" is-empty" if option["disabled"] else ""}">'
+        f'<input type="checkbox" id="{escape(option["id"])}" name="{escape(option["name"])}"'
+        f' value="{escape(str(option["value"]))}"'
+        f'{" checked" if option["checked"] else ""}{" disabled" if option["disabled"] else ""}>'
+        f'<label for="{escape(option["id"])}">{escape(option["label"])}'
+        f'{f" <span class=hint>({escape(hint)})</span>" if hint else ""}'
+        f'{f" <span class=count>({count})</span>" if count is not None else ""}'
+        "</label></li>"
+    )
+
+
+def options_html(options):
+    return mark_safe("".join(option_html(option) for option in options))
 
 
 def _option(field, value, label, counts, chosen, prefix):
@@ -114,17 +139,28 @@ def filter_panel(catalogue, criteria, facets):
             }
         )
     open_count = f.get("open_now") if facets is not None else None
+    for group in kinds:
+        group["html"] = options_html(group["options"])
+    for program in programs:
+        program["html"] = mark_safe(option_html(program["option"]))
+        program["options_html"] = options_html(program["options"])
     return {
-        "ages": ages,
-        "days": days,
-        "times": times,
+        "ages": options_html(ages),
+        "days": options_html(days),
+        "times": options_html(times),
         "locations": kinds,
         "programs": programs,
-        "open": {
-            "count": open_count,
-            "checked": c.open_now,
-            "disabled": open_count == 0 and not c.open_now,
-        },
+        "open": mark_safe(option_html(
+            {
+                "id": "open-now",
+                "name": "open",
+                "value": "1",
+                "label": "Registration open now",
+                "count": open_count,
+                "checked": c.open_now,
+                "disabled": open_count == 0 and not c.open_now,
+            }
+        )),
     }
 
 
@@ -199,7 +235,14 @@ def search_view(request):
         criteria = form.criteria()
         result = search.run(criteria, clamp_page=True)
     now = timezone.now()
-    cards = [card(session, now) for session in result.sessions] if result else []
+    cards = []
+    if result:
+        # One reverse() for the page instead of one per card.
+        url_pattern = reverse("activity_finder:session", args=[0]).replace("/0/", "/{}/")
+        cards = [
+            card(session, now, result.schedules.get(session.pk), url_pattern.format(session.pk))
+            for session in result.sessions
+        ]
     first = (result.page - 1) * result.criteria.page_size + 1 if result and result.count else 0
     context = {
         "form": form,

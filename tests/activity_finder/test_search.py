@@ -125,13 +125,14 @@ def test_it_counts_each_facet_given_the_other_filters(finder):
     assert facets["days"] == {1: 2, 2: 0, 3: 1, 4: 0, 5: 1, 6: 0, 7: 0}
     assert facets["times"] == {1: 1, 2: 0, 3: 1}
     # Locations leave out the location filter but keep Monday.
-    assert facets["locations"] == {loc.downtown.pk: 2, loc.lakeview.pk: 1}
+    assert facets["locations"] == {loc.downtown.pk: 2, loc.westside.pk: 0, loc.lakeview.pk: 1}
     assert facets["ages"] == {6: 1, 12: 1, 24: 1, 36: 1, 72: 0, 156: 0, 216: 1}
     assert facets["subcategories"] == {
         finder.subcategories.lessons.pk: 1,
         finder.subcategories.lap.pk: 1,
+        finder.subcategories.camp.pk: 0,
     }
-    assert facets["programs"] == {finder.programs.aquatics.pk: 2}
+    assert facets["programs"] == {finder.programs.aquatics.pk: 2, finder.programs.youth.pk: 0}
     assert facets["open_now"] == 2
 
 
@@ -210,8 +211,11 @@ def test_it_does_not_cache_a_failed_search(finder, monkeypatch):
     assert calls == [1]
 
 
-def test_it_answers_with_a_fixed_number_of_queries(finder, django_assert_num_queries):
-    search.catalogue()
+def test_it_answers_a_search_with_one_query_once_the_index_is_built(
+    finder, django_assert_num_queries
+):
+    with django_assert_num_queries(8):  # catalogue 4, index 3, page 1
+        search.run(Criteria())
 
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(1):  # the page's sessions
         search.run(Criteria(ages=(36,), days=(1, 2), locations=(finder.locations.downtown.pk,)))
