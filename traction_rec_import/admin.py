@@ -292,6 +292,17 @@ class ImportRunAdmin(admin.ModelAdmin):
         # Runs are a record of what happened; nobody edits them.
         return False
 
+    def has_view_permission(self, request, obj=None):
+        # An operator sees the runs the buttons start.
+        return super().has_view_permission(request, obj) or request.user.has_perm(
+            OPERATE_PERMISSION
+        )
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) or request.user.has_perm(
+            OPERATE_PERMISSION
+        )
+
     @admin.display(description="duration")
     def duration_display(self, run):
         return _format_duration(run.duration)
@@ -319,7 +330,8 @@ class ImportRunAdmin(admin.ModelAdmin):
     def manifest_display(self, run):
         if not run.manifest:
             return "None."
-        return format_html("<pre>{}</pre>", json.dumps(run.manifest, indent=2, sort_keys=True))
+        text = json.dumps(run.manifest, indent=2, sort_keys=True)
+        return format_html("<pre>{}</pre>", text)
 
     # Operations
 

@@ -178,6 +178,41 @@ def test_fetch_now_reports_the_lock_another_run_holds(operator):
     assert run.status == "skipped"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_transient_failure_without_a_broker_says_it_is_not_retried(
+    operator, monkeypatch
+):
+    from traction_rec.errors import TransientError
+
+    def unavailable(**kwargs):
+        raise TransientError("Traction Rec did not answer within 10 s.")
+
+    monkeypatch.setattr("traction_rec_import.fetch.run_fetch", unavailable)
+
+    response = logged_in(operator).post(operation("fetch"))
+
+    run = ImportRun.objects.get()
+    assert texts(response) == [
+        "Fetch now failed: Traction Rec did not answer within 10 s. Without a broker "
+        "it is not retried by itself; try again later. See "
+        f'<a href="{RUNS}{run.pk}/change/">run #{run.pk}</a>.'
+    ]
+    assert (run.status, run.error_code) == ("failed", "TransientError")
+
+
+def test_an_operator_without_the_view_permission_still_sees_the_runs(db):
+    from tests.ops.conftest import _user
+
+    operator = _user(
+        "bare-operator", staff=True, permissions=["traction_rec_import.operate_sync"]
+    )
+
+    page = logged_in(operator).get(RUNS)
+
+    assert page.status_code == 200
+    assert f'action="{operation("fetch")}"' in page.content.decode()
+
+
 def test_import_latest_asks_for_confirmation_first(operator):
     response = logged_in(operator).post(operation("import"))
 
