@@ -21,6 +21,7 @@ from traction_rec.forms import ConnectionSettingsForm
 from traction_rec.models import ConnectionSettings
 
 PERMISSION = "traction_rec.manage_connection"
+CHANGE_VIEW = "admin:traction_rec_connectionsettings_change"
 EXPIRY_WARNING_DAYS = 30
 
 
@@ -40,7 +41,10 @@ def certificate_banner(connection, *, now=None):
     remaining = expires_at - now
     if remaining <= dt.timedelta(days=EXPIRY_WARNING_DAYS):
         days = remaining.days
-        when = "in less than a day" if days == 0 else f"in {days} day{'s' * (days != 1)}"
+        if days == 0:
+            when = "in less than a day"
+        else:
+            when = f"in {days} day{'s' * (days != 1)}"
         return (
             f"The certificate expires {when}, on {expires_at:%Y-%m-%d}. Renew it "
             "now: make a new key and certificate, upload the certificate to the "
@@ -120,9 +124,7 @@ class ConnectionSettingsAdmin(admin.ModelAdmin):
         if not self._allowed(request):
             raise PermissionDenied
         connection = ConnectionSettings.load()
-        return redirect(
-            reverse("admin:traction_rec_connectionsettings_change", args=[connection.pk])
-        )
+        return redirect(reverse(CHANGE_VIEW, args=[connection.pk]))
 
     def get_object(self, request, object_id, from_field=None):
         if str(object_id) != "1":
@@ -154,9 +156,7 @@ class ConnectionSettingsAdmin(admin.ModelAdmin):
         # Stay on the page after saving: there is nothing else to go back to.
         response = super().response_change(request, obj)
         if "_continue" not in request.POST and response.status_code == 302:
-            return redirect(
-                reverse("admin:traction_rec_connectionsettings_change", args=[obj.pk])
-            )
+            return redirect(reverse(CHANGE_VIEW, args=[obj.pk]))
         return response
 
     @admin.display(description="certificate")
@@ -183,7 +183,7 @@ class ConnectionSettingsAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "steps": steps,
             "ok": all(step.ok for step in steps),
-            "change_url": reverse("admin:traction_rec_connectionsettings_change", args=[1]),
+            "change_url": reverse(CHANGE_VIEW, args=[1]),
         }
         return TemplateResponse(
             request, "admin/traction_rec/connectionsettings/test_result.html", context

@@ -240,7 +240,10 @@ class TractionRecClient:
         self._token = None
 
     def __repr__(self):
-        return f"<TractionRecClient login_url={self.login_url!r} user={self.login_user!r}>"
+        return (
+            f"<TractionRecClient login_url={self.login_url!r} "
+            f"user={self.login_user!r}>"
+        )
 
     @classmethod
     def from_settings(cls, connection=None, **kwargs):
@@ -300,7 +303,8 @@ class TractionRecClient:
                 keys.public_key_fingerprint(self._private_key.public_key()),
             ]
         )
-        return "traction_rec:token:" + hashlib.sha256(material.encode()).hexdigest()[:32]
+        digest = hashlib.sha256(material.encode()).hexdigest()
+        return "traction_rec:token:" + digest[:32]
 
     def assertion_claims(self):
         now = self.clock()
@@ -329,7 +333,10 @@ class TractionRecClient:
         self._token = self._request_token()
         self.cache.set(
             self.cache_key,
-            {"access_token": self._token.access_token, "instance_url": self._token.instance_url},
+            {
+                "access_token": self._token.access_token,
+                "instance_url": self._token.instance_url,
+            },
             TOKEN_CACHE_SECONDS,
         )
         return self._token
@@ -419,7 +426,8 @@ class TractionRecClient:
                 response = send()
             except _RETRYABLE_EXCEPTIONS as exc:
                 if attempt >= self.max_attempts:
-                    kind = "timed out" if isinstance(exc, requests.Timeout) else "failed"
+                    timed_out = isinstance(exc, requests.Timeout)
+                    kind = "timed out" if timed_out else "failed"
                     raise TransientError(
                         f"{_sentence(what)} {kind} {attempt} times "
                         f"({type(exc).__name__}).",
@@ -473,12 +481,13 @@ class TractionRecClient:
             token = self.token(refresh=False)
             url = self._resolve(path_or_url, token.instance_url)
             started = time.monotonic()
+            authorised = {**headers, "Authorization": f"Bearer {token.access_token}"}
             response = self._with_retries(
                 lambda: self.session.request(
                     method,
                     url,
                     params=params,
-                    headers={**headers, "Authorization": f"Bearer {token.access_token}"},
+                    headers=authorised,
                     timeout=self.timeout,
                     allow_redirects=False,
                 ),
@@ -494,7 +503,8 @@ class TractionRecClient:
 
             if response.status_code == 401 and not refreshed:
                 errors = self._errors(response)
-                if any(code == "INVALID_SESSION_ID" for code, _ in errors) or not errors:
+                codes = [code for code, _ in errors]
+                if not codes or "INVALID_SESSION_ID" in codes:
                     logger.info("Session expired or revoked; requesting a new token")
                     self._drop_token()
                     self.token(refresh=True)
@@ -578,7 +588,8 @@ class TractionRecClient:
                     hint="Check the API base URL and the API version.",
                 )
             body = self._json_or_none(response)
-            if body is None and _is_json_type(response) and not text.lstrip().startswith("<"):
+            damaged = _is_json_type(response) and not text.lstrip().startswith("<")
+            if body is None and damaged:
                 # Salesforce's JSON, cut short or garbled on the way: a dropped
                 # connection, not a wrong setting.
                 raise TransientError(
@@ -652,7 +663,11 @@ class TractionRecClient:
             )
         if code == "INVALID_QUERY_LOCATOR":
             raise QueryError(
-                text, status=status, error_code=code, retryable=True, hint=API_HINTS[code]
+                text,
+                status=status,
+                error_code=code,
+                retryable=True,
+                hint=API_HINTS[code],
             )
         if code in ("MALFORMED_QUERY", "INVALID_FIELD", "INVALID_TYPE"):
             raise QueryError(text, status=status, error_code=code, hint=API_HINTS[code])
@@ -660,7 +675,9 @@ class TractionRecClient:
             raise ConfigurationError(
                 text, status=status, error_code=code, hint=API_HINTS.get(code, "")
             )
-        raise QueryError(text, status=status, error_code=code, hint=API_HINTS.get(code, ""))
+        raise QueryError(
+            text, status=status, error_code=code, hint=API_HINTS.get(code, "")
+        )
 
     # The API
 
@@ -680,7 +697,8 @@ class TractionRecClient:
         """
         headers = {}
         if batch_size is not None:
-            if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            whole = isinstance(batch_size, int) and not isinstance(batch_size, bool)
+            if not whole or batch_size < 1:
                 raise ValueError("batch_size is a whole number of records, at least 1.")
             headers["Sforce-Query-Options"] = f"batchSize={batch_size}"
 
@@ -827,7 +845,8 @@ def _describe_body(response):
     text = (response.text or "").strip()
     if not text:
         return "an empty body"
-    if "html" in response.headers.get("Content-Type", "").lower() or text.startswith("<"):
+    content_type = response.headers.get("Content-Type", "").lower()
+    if "html" in content_type or text.startswith("<"):
         return "an HTML page"
     return "text that is not JSON"
 

@@ -102,9 +102,11 @@ def _probe_step(client, label, url, instance_url):
             else "Use the host the API answers on directly, the org's My Domain "
             "(NAME.my.salesforce.com)."
         )
-        return Step(label, False, f"{url} redirects (status {status}) to {target}.", hint)
+        detail = f"{url} redirects (status {status}) to {target}."
+        return Step(label, False, detail, hint)
     if status >= 500:
-        return Step(label, False, f"{url} failed with status {status}.", "Try again later.")
+        detail = f"{url} failed with status {status}."
+        return Step(label, False, detail, "Try again later.")
 
     detail = f"{url} answers without a redirect (status {status})."
     if instance_url and urlsplit(url).netloc != urlsplit(instance_url).netloc:

@@ -105,7 +105,9 @@ class ConnectionSettingsForm(forms.ModelForm):
         label="Private key (PEM)",
         required=False,
         strip=False,
-        widget=SecretTextarea(attrs={"rows": 8, "autocomplete": "off", "spellcheck": "false"}),
+        widget=SecretTextarea(
+            attrs={"rows": 8, "autocomplete": "off", "spellcheck": "false"}
+        ),
     )
     private_key_passphrase = forms.CharField(
         label="Private key passphrase",
@@ -141,7 +143,9 @@ class ConnectionSettingsForm(forms.ModelForm):
             "private_key_path",
             "certificate",
         ]
-        widgets = {"certificate": forms.Textarea(attrs={"rows": 6, "spellcheck": "false"})}
+        widgets = {
+            "certificate": forms.Textarea(attrs={"rows": 6, "spellcheck": "false"})
+        }
 
     field_order = [
         "consumer_key",
@@ -170,7 +174,9 @@ class ConnectionSettingsForm(forms.ModelForm):
         # Kept aside before validation: a ModelForm built with these names in
         # its fields (the admin builds one from the fieldsets) copies the
         # empty submissions onto the instance while it validates.
-        self._stored_secrets = {name: getattr(stored, name) or "" for name in SECRET_FIELDS}
+        self._stored_secrets = {
+            name: getattr(stored, name) or "" for name in SECRET_FIELDS
+        }
 
         # Never put a stored secret into the page.
         for name in SECRET_FIELDS:
@@ -246,7 +252,9 @@ class ConnectionSettingsForm(forms.ModelForm):
         )
 
     def clean_api_base_url(self):
-        return normalise_url(self.cleaned_data["api_base_url"], label="REST API base URL")
+        return normalise_url(
+            self.cleaned_data["api_base_url"], label="REST API base URL"
+        )
 
     def clean_community_url(self):
         return normalise_url(
@@ -389,7 +397,8 @@ class ConnectionSettingsForm(forms.ModelForm):
                 keys.check_pair(loaded.key, certificate)
             except keys.KeyProblem as exc:
                 changed_key = bool(submitted_key) or source != "database"
-                self.add_error("private_key" if changed_key else "certificate", str(exc))
+                field = "private_key" if changed_key else "certificate"
+                self.add_error(field, str(exc))
         return cleaned
 
     def save(self, commit=True):

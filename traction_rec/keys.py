@@ -92,14 +92,14 @@ def _labels(pem):
     return [match.group(1) for match in _BLOCK.finditer(pem)]
 
 
-def _kind_of(public_or_private):
-    if isinstance(public_or_private, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
+def _kind_of(key):
+    if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
         return "an EC (elliptic curve) key"
-    if isinstance(public_or_private, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)):
+    if isinstance(key, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)):
         return "an Ed25519/Ed448 key"
-    if isinstance(public_or_private, dsa.DSAPrivateKey):
+    if isinstance(key, dsa.DSAPrivateKey):
         return "a DSA key"
-    return f"a {type(public_or_private).__name__}"
+    return f"a {type(key).__name__}"
 
 
 def load_private_key(text, passphrase=""):
