@@ -175,7 +175,6 @@ def _call(task, kind, service, **kwargs):
         )
         return None, {"status": "skipped", "run_id": run.pk, "detail": message}
     except TractionRecError as exc:
-        hint = _retry_hint(task, exc.hint) if exc.retryable else exc.hint
         run = _record(
             kind,
             task_id,
@@ -183,8 +182,12 @@ def _call(task, kind, service, **kwargs):
             ImportRun.Status.FAILED,
             code=exc.error_code or type(exc).__name__,
             message=exc.message,
-            hint=hint,
+            hint=exc.hint,
         )
+        if exc.retryable:
+            # Also on a run the service recorded itself: say what happens next.
+            run.hint = _retry_hint(task, run.hint)
+            run.save(update_fields=["hint"])
         logger.warning(
             "task=%s kind=%s run=%s status=failed error=%s code=%s retryable=%s "
             "retries=%s task_id=%s",

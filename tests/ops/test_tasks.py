@@ -391,3 +391,21 @@ def test_the_result_of_a_task_is_plain_json():
 
     assert json.loads(json.dumps(result)) == result
     locks.release(held)
+
+
+def test_a_retry_is_announced_on_the_run_the_service_recorded(
+    org, connection, branches
+):
+    # Every availability query answers 503: the quick sync records its own
+    # failed run, and the task adds that it retries.
+    org.faults.add("status", code=503, times=None)
+
+    with pytest.raises(Retry):
+        tasks.quick_availability_sync.apply(task_id="quarter-2").get()
+
+    run = ImportRun.objects.get()
+    assert (run.kind, run.status, run.task_id) == ("quick_sync", "failed", "quarter-2")
+    assert run.error_message.startswith(
+        "The quick availability sync changed nothing: "
+    )
+    assert run.hint.endswith("The task retries by itself (4 of 4 tries left).")
