@@ -17,12 +17,14 @@ import logging
 import os
 import socket
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timezone as dt_timezone
+from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from activity_finder import cache
@@ -48,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 BATCH = 2000
 UPDATE_BATCH = 500
+PROGRESS_EVERY = 5000
 # SQLite allows 32,766 variables per statement; stay far below it.
 IN_CHUNK = 900
 
@@ -89,7 +92,100 @@ SESSION_FIELDS = [
     "ends_at",
 ]
 
+SESSION_UPDATE_COLUMNS = SESSION_FIELDS + [
+    "session_class_id",
+    "location_id",
+    "source_hash",
+    "updated_at",
+]
+
 SourceError = sources.SourceError
+
+
+@lru_cache(maxsize=65536)
+def _sqlite_datetime(value):
+    # What Django's SQLite backend stores: naive UTC text. Options share
+    # their dates, so most conversions are cache hits.
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt_timezone.utc).replace(tzinfo=None)
+    return str(value)
+
+
+def _sqlite_time(value):
+    return None if value is None else str(value)
+
+
+class RowWriter:
+    """INSERT and UPDATE of plain value dicts with executemany.
+
+    Django's bulk_create prepares every value through the field and, on
+    SQLite, sends at most 999 parameters a statement; for the tens of
+    thousands of sessions and times of a large org that costs more than the
+    rest of the import. Values here are already clean (the mapping made
+    them), so each column only needs the backend's adaptation of dates and
+    times. Keys are attnames (`location_id`); a column left out gets the
+    field's default.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        self.columns = [f.attname for f in self.fields]
+        # get_default() is "" for text without a default, None for the rest.
+        self.defaults = {f.attname: f.get_default() for f in self.fields}
+        self.adapters = {f.attname: self._adapter(f) for f in self.fields}
+
+    @staticmethod
+    def _adapter(field):
+        kind = field.get_internal_type()
+        ops = connection.ops
+        if connection.vendor == "sqlite":
+            if kind == "DateTimeField":
+                return _sqlite_datetime
+            if kind == "TimeField":
+                return _sqlite_time
+        if kind == "DateTimeField":
+            return ops.adapt_datetimefield_value
+        if kind == "TimeField":
+            return ops.adapt_timefield_value
+        if kind == "DateField":
+            return ops.adapt_datefield_value
+        if kind == "DecimalField":
+            return lambda value: ops.adapt_decimalfield_value(
+                value, field.max_digits, field.decimal_places
+            )
+        return None
+
+    def _row(self, values, columns):
+        row = []
+        for column in columns:
+            value = values[column] if column in values else self.defaults.get(column)
+            adapt = self.adapters[column]
+            row.append(value if adapt is None else adapt(value))
+        return row
+
+    def insert(self, rows):
+        quote = connection.ops.quote_name
+        sql = "INSERT INTO {} ({}) VALUES ({})".format(
+            quote(self.model._meta.db_table),
+            ", ".join(quote(column) for column in self.columns),
+            ", ".join(["%s"] * len(self.columns)),
+        )
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, [self._row(values, self.columns) for values in rows])
+
+    def update(self, rows, columns):
+        quote = connection.ops.quote_name
+        sql = "UPDATE {} SET {} WHERE {} = %s".format(
+            quote(self.model._meta.db_table),
+            ", ".join(f"{quote(column)} = %s" for column in columns),
+            quote(self.model._meta.pk.column),
+        )
+        params = [self._row(values, columns) + [values["id"]] for values in rows]
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
 
 
 class ImportDisabled(Exception):
@@ -283,6 +379,8 @@ class Importer:
         self.community_url = community_url()
         self.time_zone = settings.TIME_ZONE
         self.now = timezone.now()
+        self.session_writer = RowWriter(Session)
+        self.time_writer = RowWriter(SessionTime)
 
     # Bookkeeping
 
@@ -510,7 +608,13 @@ class Importer:
 
         for record in self.folder.stream(sources.SESSIONS):
             done += 1
-            option_id, course_session_id, course_id = mapping.session_ids(record)
+            (
+                option_id,
+                course_session_id,
+                course_id,
+                location_id,
+                location_name,
+            ) = mapping.session_keys(record)
             if option_id is None:
                 self.skip("session", mapping.ref_id(record.get("Id")), (
                     "The row has no Course_Option Id."
@@ -540,9 +644,7 @@ class Importer:
                 reason = f"Its course {course_id} is not in classes.json."
             location_pk = None
             if not reason:
-                location_pk, reason = self.resolver.resolve(
-                    *mapping.session_location(record)
-                )
+                location_pk, reason = self.resolver.resolve(location_id, location_name)
             if reason:
                 self.skip("session", option_id, reason)
             else:
@@ -560,6 +662,7 @@ class Importer:
             if len(new) + len(changed) >= BATCH:
                 self._write_sessions(new, changed)
                 new, changed = [], []
+            if done % PROGRESS_EVERY == 0:
                 self.progress("sessions", done, total)
         self._write_sessions(new, changed)
         self.progress("sessions", done, total)
@@ -578,44 +681,51 @@ class Importer:
         except mapping.MappingError as exc:
             self.skip("session", sf_id, str(exc))
             return
-        values.update(session_class_id=class_pk, location_id=location_pk)
+        values.update(
+            session_class_id=class_pk,
+            location_id=location_pk,
+            sf_id=sf_id,
+            source_hash=digest,
+            updated_at=self.now,
+        )
         if state == "new":
-            row = Session(
-                sf_id=sf_id, source_hash=digest, created_by_import=True, **values
-            )
-            new.append((row, times))
+            values.update(created_by_import=True, created_at=self.now)
+            new.append((values, times))
             self.counts["session"]["created"] += 1
         else:
-            row = Session(
-                pk=table.existing[sf_id][0],
-                sf_id=sf_id,
-                source_hash=digest,
-                updated_at=self.now,
-                **values,
-            )
-            changed.append((row, times))
+            values["id"] = table.existing[sf_id][0]
+            changed.append((values, times))
             self.counts["session"]["updated"] += 1
 
     def _write_sessions(self, new, changed):
+        """Write one batch: sessions inserted or updated, their times replaced."""
         if new:
-            Session.objects.bulk_create([row for row, _ in new], batch_size=BATCH)
+            self.session_writer.insert([values for values, _ in new])
+            ids = [values["sf_id"] for values, _ in new]
+            pks = {}
+            for start in range(0, len(ids), IN_CHUNK):
+                pks.update(
+                    Session.objects.filter(
+                        sf_id__in=ids[start : start + IN_CHUNK]
+                    ).values_list("sf_id", "pk")
+                )
+            for values, _ in new:
+                values["id"] = pks[values["sf_id"]]
         if changed:
-            Session.objects.bulk_update(
-                [row for row, _ in changed],
-                SESSION_FIELDS
-                + ["session_class", "location", "source_hash", "updated_at"],
-                batch_size=UPDATE_BATCH,
+            self.session_writer.update(
+                [values for values, _ in changed], SESSION_UPDATE_COLUMNS
             )
-            pks = [row.pk for row, _ in changed]
+            pks = [values["id"] for values, _ in changed]
             for start in range(0, len(pks), IN_CHUNK):
                 SessionTime.objects.filter(
                     session_id__in=pks[start : start + IN_CHUNK]
                 ).delete()
-        times = [
-            SessionTime(session_id=row.pk, **values) for row, values in new + changed
-        ]
+        times = []
+        for values, time in new + changed:
+            time["session_id"] = values["id"]
+            times.append(time)
         if times:
-            SessionTime.objects.bulk_create(times, batch_size=BATCH)
+            self.time_writer.insert(times)
 
     # Sync
 
