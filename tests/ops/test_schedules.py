@@ -144,3 +144,47 @@ def test_the_defaults_are_editable_in_admin(admin_client):
     assert nightly.enabled is True
     assert json.loads(nightly.kwargs) == {"sync": True, "update": True}
     assert nightly.description == "Moved to 02:45 by the web team."
+
+
+def test_beat_reads_the_defaults_as_local_crontabs():
+    from zoneinfo import ZoneInfo
+
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    from config.celery import app
+
+    connection_tested.send(sender=None, ok=True)
+
+    entries = {
+        task.name: DatabaseScheduler.Entry(task, app=app)
+        for task in PeriodicTask.objects.all()
+    }
+
+    described = {
+        name: (
+            entry.task,
+            entry.kwargs,
+            entry.schedule.minute,
+            entry.schedule.hour,
+            entry.schedule.tz,
+        )
+        for name, entry in entries.items()
+    }
+    chicago = ZoneInfo("America/Chicago")
+    assert described == {
+        NIGHTLY: (
+            "traction_rec_import.tasks.fetch_and_import",
+            {"sync": True},
+            {30},
+            {3},
+            chicago,
+        ),
+        QUICK: (
+            "traction_rec_import.tasks.quick_availability_sync",
+            {},
+            {0, 15, 30, 45},
+            set(range(5, 22)),
+            chicago,
+        ),
+        CLEAN_UP: ("traction_rec_import.tasks.clean_up", {}, {30}, {4}, chicago),
+    }
