@@ -15,7 +15,14 @@ from tests.faults import reliability
 
 HERE = Path(__file__).resolve().parent
 ROWS = pytest.StashKey()
-STATE = {"rows": {}, "order": [], "sections": [], "deselected": 0, "files": set()}
+STATE = {
+    "rows": {},
+    "order": [],
+    "sections": [],
+    "deselected": 0,
+    "files": set(),
+    "message": "",
+}
 
 
 def pytest_configure(config):
@@ -113,13 +120,11 @@ def _whole_suite_ran(session):
 def pytest_sessionfinish(session, exitstatus):
     if not STATE["order"]:
         return
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if not _whole_suite_ran(session):
-        if reporter is not None:
-            reporter.write_line(
-                f"{reliability.REPORT.name} not written: the run did not include "
-                "the whole faults suite."
-            )
+        STATE["message"] = (
+            f"{reliability.REPORT.name} not written: the run did not include the "
+            "whole faults suite."
+        )
         return
 
     from django.conf import settings
@@ -127,5 +132,9 @@ def pytest_sessionfinish(session, exitstatus):
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     rows = [STATE["rows"][nodeid] for nodeid in STATE["order"]]
     path = reliability.write_report(rows, sections=STATE["sections"], database=engine)
-    if reporter is not None:
-        reporter.write_line(f"{path} written: {len(rows)} faults and attacks.")
+    STATE["message"] = f"{path} written: {len(rows)} faults and attacks."
+
+
+def pytest_terminal_summary(terminalreporter):
+    if STATE["message"]:
+        terminalreporter.write_line(STATE["message"])
