@@ -219,3 +219,48 @@ def test_it_answers_a_search_with_one_query_once_the_index_is_built(
 
     with django_assert_num_queries(1):  # the page's sessions
         search.run(Criteria(ages=(36,), days=(1, 2), locations=(finder.locations.downtown.pk,)))
+
+
+def test_it_rebuilds_the_index_after_the_cache_is_cleared(finder):
+    from django.core.cache import cache as django_cache
+
+    search.run(Criteria())
+    finder.lap.published = False
+    finder.lap.save()
+    django_cache.clear()  # a restarted cache: the version starts at 1 again
+
+    assert "Adult Lap Swim" not in [s.title for s in search.run(Criteria()).sessions]
+
+
+def test_it_drops_a_session_when_its_end_passes(finder):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    ends = finder.tot.ends_at
+
+    before = search.run(Criteria(), now=ends - dt.timedelta(minutes=1))
+    after = search.run(Criteria(), now=ends)
+
+    # Toddler Splash ended at 10:30 that day; Parent & Tot Swim ends at noon.
+    assert sorted(s.title for s in before.sessions) == [
+        "Adult Lap Swim", "Parent & Tot Swim", "Preschool Swim", "Summer Day Camp", "Teen Swim Team",
+    ]
+    assert "Parent & Tot Swim" not in [s.title for s in after.sessions]
+    assert after.count == 4
+    assert timezone.localtime(ends).isoformat() == "2027-03-01T12:00:00-06:00"
+
+
+def test_an_admin_unpublish_reaches_the_finder(client, finder):
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("admin", "admin@ymca.example", "pw")
+    client.force_login(admin)
+    search.run(Criteria())
+
+    client.post(
+        "/admin/activity_finder/location/",
+        {"action": "unpublish", "_selected_action": [finder.locations.lakeview.pk]},
+    )
+
+    assert "Summer Day Camp" not in [s.title for s in search.run(Criteria()).sessions]
