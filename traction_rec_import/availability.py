@@ -23,7 +23,12 @@ from traction_rec_import.models import ImportRun, SkippedRecord
 
 logger = logging.getLogger(__name__)
 
-FIELDS = ["availability", "unlimited_capacity", "wait_list_capacity", "wait_list_unlimited"]
+FIELDS = [
+    "availability",
+    "unlimited_capacity",
+    "wait_list_capacity",
+    "wait_list_unlimited",
+]
 UPDATE_BATCH = 500
 
 
@@ -83,7 +88,9 @@ def apply(records, *, now=None):
         changed.append(Session(pk=pk, updated_at=now, **values))
         counts["updated"] += 1
 
-    Session.objects.bulk_update(changed, FIELDS + ["updated_at"], batch_size=UPDATE_BATCH)
+    Session.objects.bulk_update(
+        changed, FIELDS + ["updated_at"], batch_size=UPDATE_BATCH
+    )
     return counts, skips, unknown
 
 

@@ -174,7 +174,8 @@ class RowWriter:
             ", ".join(["%s"] * len(self.columns)),
         )
         with connection.cursor() as cursor:
-            cursor.executemany(sql, [self._row(values, self.columns) for values in rows])
+            params = [self._row(values, self.columns) for values in rows]
+            cursor.executemany(sql, params)
 
     def update(self, rows, columns):
         quote = connection.ops.quote_name
@@ -412,7 +413,9 @@ class Importer:
             "subcategory": Table(
                 ProgramSubcategory, "subcategory", ["title", "published", "program"]
             ),
-            "activity": Table(Activity, "activity", ["title", "published", "subcategory"]),
+            "activity": Table(
+                Activity, "activity", ["title", "published", "subcategory"]
+            ),
             "class": Table(
                 Class, "class", ["title", "published", "description", "activity"]
             ),
@@ -579,7 +582,9 @@ class Importer:
             def build(record=record, parent_pk=parent_pk):
                 return {**mapping.map_activity(record), "subcategory_id": parent_pk}
 
-            if self._offer(activities, sf_id, digest, build, new_activities, changed_activities):
+            if self._offer(
+                activities, sf_id, digest, build, new_activities, changed_activities
+            ):
                 pending.append((sf_id, record, digest))
             else:
                 self.skip("class", sf_id, self.skips[-1][2])
@@ -593,7 +598,9 @@ class Importer:
             def build(record=record, activity_pk=activity_pk):
                 return {**mapping.map_class(record), "activity_id": activity_pk}
 
-            if not self._offer(classes, sf_id, digest, build, new_classes, changed_classes):
+            if not self._offer(
+                classes, sf_id, digest, build, new_classes, changed_classes
+            ):
                 self.class_skips[sf_id] = self.skips[-1][2]
         self._write(classes, new_classes, changed_classes)
         self.progress("classes", len(records), len(records))
@@ -616,9 +623,11 @@ class Importer:
                 location_name,
             ) = mapping.session_keys(record)
             if option_id is None:
-                self.skip("session", mapping.ref_id(record.get("Id")), (
-                    "The row has no Course_Option Id."
-                ))
+                self.skip(
+                    "session",
+                    mapping.ref_id(record.get("Id")),
+                    "The row has no Course_Option Id.",
+                )
                 continue
             if option_id in table.seen:
                 self.skip(
@@ -636,7 +645,9 @@ class Importer:
             if course_id is None:
                 reason = "The row names no course (Course_Session.Course.Id)."
             elif course_id in self.class_skips:
-                reason = f"Its course {course_id} was skipped: {self.class_skips[course_id]}"
+                reason = (
+                    f"Its course {course_id} was skipped: {self.class_skips[course_id]}"
+                )
             elif course_id not in classes.seen and not (
                 course_id in classes.pks
                 and not self.folder.is_readable(sources.CLASSES)
@@ -843,7 +854,9 @@ def run_import(
                 progress=progress,
             )
             if held.took_over:
-                importer.note(f"Took over a stale import lock held by {held.took_over}.")
+                importer.note(
+                    f"Took over a stale import lock held by {held.took_over}."
+                )
             with transaction.atomic():
                 importer.run()
                 if dry_run:

@@ -149,7 +149,9 @@ def apply_rows(rows):
                 unmapped += 1
             continue
         if existing is None:
-            LocationMapping.objects.create(sf_location_id=sf_id, location_id=location_id)
+            LocationMapping.objects.create(
+                sf_location_id=sf_id, location_id=location_id
+            )
             mapped += 1
         elif existing.location_id != location_id:
             existing.location_id = location_id

@@ -105,12 +105,12 @@ def run_naive_import(directory, *, time_limit=None):
                 counts["class"]["skipped"] += 1
                 continue
             digest = mapping.source_hash(record, program_id, mapping.MAPPING_VERSION)
+            activity_values["subcategory"] = subcategory
             activity, _ = _save(
-                Activity, sf_id, digest, {**activity_values, "subcategory": subcategory},
-                counts["activity"],
-            )  # fmt: skip
-            _save(Class, sf_id, digest, {**class_values, "activity": activity},
-                  counts["class"])  # fmt: skip
+                Activity, sf_id, digest, activity_values, counts["activity"]
+            )
+            class_values["activity"] = activity
+            _save(Class, sf_id, digest, class_values, counts["class"])
 
         seen = set()
         for record in folder.stream(sources.SESSIONS):

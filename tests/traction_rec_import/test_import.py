@@ -644,3 +644,36 @@ def test_the_command_dry_run_says_so(folder, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[-1].startswith("Dry run of import #1 from ")
     assert Session.objects.count() == 0
+
+
+def test_it_moves_sessions_when_the_admin_maps_their_location_later(folder):
+    run_import(directory=folder)
+    evanston = Session.objects.filter(location__title="Evanston YMCA")
+    moved = set(evanston.values_list("sf_id", flat=True))
+    annex = Location.objects.create(title="Evanston Annex")
+    LocationMapping.objects.create(sf_location_id=EVANSTON, location=annex)
+
+    result = run_import(directory=folder)
+
+    assert len(moved) > 0
+    assert result.counts["session"] == counts(
+        updated=len(moved), unchanged=378 - len(moved)
+    )
+    assert set(
+        Session.objects.filter(location=annex).values_list("sf_id", flat=True)
+    ) == moved
+
+
+def test_it_rewrites_the_links_when_the_community_url_changes(folder):
+    run_import(directory=folder)
+    connection = ConnectionSettings.load()
+    connection.community_url = "https://ymca.my.site.com"
+    connection.save()
+
+    result = run_import(directory=folder)
+
+    assert result.counts["session"] == counts(updated=378)
+    assert Session.objects.get(sf_id=SWIM_OPTION).registration_link == (
+        "https://ymca.my.site.com/s/registration"
+        "?courseSessionId=a0E5e0000C6BUa9EQG&courseOptionId=a0O5e0000eYy3tqEAB"
+    )
