@@ -13,7 +13,7 @@ from tests.traction_rec_import.import_support import (
     sample_org_folder,
 )
 from traction_rec_import import locks
-from traction_rec_import.models import Lock
+from traction_rec_import.models import ImportRun, Lock
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,8 @@ def test_it_draws_progress_bars_on_a_terminal(folder):
     assert "sessions: 100%" in bars
     assert "378/378" in bars
     assert "records read" not in out.getvalue()
-    assert out.getvalue().splitlines()[-1].startswith("Imported #1 from ")
+    run = ImportRun.objects.get()
+    assert out.getvalue().splitlines()[-1].startswith(f"Imported #{run.pk} from ")
 
 
 def test_it_reports_a_held_lock_as_a_command_error(folder):

@@ -105,9 +105,11 @@ def test_it_waits_for_a_running_import(imported):
 def test_the_command_reports_a_dry_run(by_hand, capsys):
     call_command("tr_rollback", "--dry-run")
 
+    run = ImportRun.objects.get(kind=ImportRun.Kind.ROLLBACK)
     assert capsys.readouterr().out == (
         "Would remove 5 program, 11 subcategory, 49 activity, 49 class, 378 session "
-        "(rollback #2); kept 4 imported rows that rows made by hand hang under.\n"
+        f"(rollback #{run.pk}); kept 4 imported rows that rows made by hand hang "
+        "under.\n"
     )
     assert Session.objects.count() == 379
 
