@@ -138,3 +138,118 @@ def pytest_sessionfinish(session, exitstatus):
 def pytest_terminal_summary(terminalreporter):
     if STATE["message"]:
         terminalreporter.write_line(STATE["message"])
+
+
+# The local org, the connection and a fast client
+
+
+CONSUMER_KEY = "faults-consumer-key"
+USERNAME = "integration@ymca-faults.example"
+CONSUMER_SECRET = "faults-consumer-secret-Zq81"
+# Small pages so that "page K" exists for every query of a small org.
+PAGE_SIZE = 5
+OPTIONS = 12
+
+
+@pytest.fixture(scope="session")
+def small_org_dir(tmp_path_factory):
+    """A generated org of OPTIONS course options (the generator is seeded)."""
+    from traction_rec.emulator.generator import write_org
+
+    directory = tmp_path_factory.mktemp("faults-org")
+    write_org(directory, options=OPTIONS, seed=9)
+    return directory
+
+
+@pytest.fixture
+def org(small_org_dir, key_pair):
+    from traction_rec.emulator.testing import running_org
+
+    _, cert_pem = key_pair
+    with running_org(
+        small_org_dir,
+        certificate_pem=cert_pem,
+        consumer_key=CONSUMER_KEY,
+        username=USERNAME,
+        page_size=PAGE_SIZE,
+    ) as handle:
+        yield handle
+
+
+def connection_data(org_url, key_pem, cert_pem, **changes):
+    data = {
+        "consumer_key": CONSUMER_KEY,
+        "consumer_secret": CONSUMER_SECRET,
+        "login_user": USERNAME,
+        "login_url": org_url,
+        "services_base_url": f"{org_url}/services",
+        "api_base_url": f"{org_url}/services/data/v62.0",
+        "community_url": "https://ymca-faults.my.site.com",
+        "audience": "",
+        "timeout": 5,
+        "api_version": "v62.0",
+        "private_key_source": "database",
+        "private_key": key_pem,
+        "private_key_path": "",
+        "private_key_passphrase": "",
+        "certificate": cert_pem,
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.fixture
+def connection(org, key_pair):
+    """The connection saved through the admin's form, as an admin would."""
+    from traction_rec.forms import ConnectionSettingsForm
+    from traction_rec.models import ConnectionSettings
+
+    key_pem, cert_pem = key_pair
+    form = ConnectionSettingsForm(
+        data=connection_data(org.url, key_pem, cert_pem),
+        instance=ConnectionSettings.load(),
+    )
+    assert form.is_valid(), form.errors
+    return form.save()
+
+
+class Sleeps(list):
+    """The backoff delays the client asked for; nothing actually sleeps."""
+
+
+READ_TIMEOUT = 0.3
+
+
+@pytest.fixture
+def fast_client(monkeypatch, connection):
+    """Every client the fetch makes retries at once and times out after
+    READ_TIMEOUT seconds, so hang and retry faults cost a fraction of a
+    second. Returns the list of backoff delays asked for."""
+    from traction_rec.client import TractionRecClient
+    from traction_rec_import import fetch
+
+    sleeps = Sleeps()
+
+    def make_client():
+        client = TractionRecClient.from_settings(
+            sleep=sleeps.append, backoff_base=0.001, backoff_cap=0.001
+        )
+        # from_settings takes the read timeout from the saved connection,
+        # whose form accepts 5 s at least.
+        client.timeout = (READ_TIMEOUT, READ_TIMEOUT)
+        return client
+
+    monkeypatch.setattr(fetch, "make_client", make_client)
+    return sleeps
+
+
+@pytest.fixture
+def branches(small_org_dir):
+    """Our locations, titled as in Traction Rec so the import matches them."""
+    import json
+
+    from activity_finder.models import Location
+
+    records = json.loads((small_org_dir / "TREX1__Location__c.json").read_text())
+    for record in records["records"]:
+        Location.objects.create(title=record["Name"], kind=Location.Kind.BRANCH)
