@@ -48,7 +48,9 @@ class InvalidatingAdmin(admin.ModelAdmin):
     def unpublish(self, request, queryset):
         count = queryset.update(published=False)
         cache.invalidate()
-        self.message_user(request, f"Unpublished {count} item(s); the finder no longer shows them.")
+        self.message_user(
+            request, f"Unpublished {count} item(s); the finder no longer shows them."
+        )
 
 
 @admin.register(Location)
@@ -95,14 +97,31 @@ class SessionTimeInline(admin.TabularInline):
     model = SessionTime
     extra = 0
     fields = (
-        "start", "end", "start_time", "end_time",
-        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        "start",
+        "end",
+        "start_time",
+        "end_time",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
     )
 
 
 @admin.register(Session)
 class SessionAdmin(InvalidatingAdmin):
-    list_display = ("title", "location", "starts_at", "ends_at", "availability", "published", "sf_id")
+    list_display = (
+        "title",
+        "location",
+        "starts_at",
+        "ends_at",
+        "availability",
+        "published",
+        "sf_id",
+    )
     list_filter = ("published", "online_registration", "location__kind")
     search_fields = ("title", "sf_id", "instructor")
     date_hierarchy = "starts_at"

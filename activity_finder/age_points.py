@@ -18,7 +18,9 @@ class AgePoint(models.Model):
     label = models.CharField(
         max_length=64,
         blank=True,
-        help_text='Leave blank for a label made from the months ("18 months", "3 years").',
+        help_text=(
+            'Leave blank for a label made from the months ("18 months", "3 years").'
+        ),
     )
 
     class Meta:

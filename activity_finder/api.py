@@ -7,9 +7,13 @@ site's settings are never sent, and the Traction Rec add-on's rules apply
 (`price` is the price description; `wait_list_availability` is 1 for an
 unlimited wait list, else the wait-list capacity).
 
-Known gap: Open Y's `weeks`, `durations`, `start_months` and `program_types`
+Known gaps: Open Y's `weeks`, `durations`, `start_months` and `program_types`
 filters have no data behind them in the Traction Rec import; a request that
 uses them gets a 400 naming the parameter rather than a silently wider result.
+The facets Open Y reports for raw minimum and maximum ages
+(`field_session_min_age`, `field_session_max_age`) are not sent; the age
+picker uses `static_age_filter` and `af_ages_min_max`, which are. The page
+size is Open Y's fixed 25.
 """
 
 import logging
@@ -162,7 +166,12 @@ def _location_info(location):
         "type": location.kind,
         "address": ", ".join(
             part
-            for part in (location.street, location.city, location.state, location.postal_code)
+            for part in (
+                location.street,
+                location.city,
+                location.state,
+                location.postal_code,
+            )
             if part
         ),
         "days": [["Hours:", location.hours]] if location.hours else [],
@@ -176,7 +185,9 @@ def _location_info(location):
 def _weeks(session):
     if not session.starts_at or not session.ends_at:
         return ""
-    days = (display.local_date(session.ends_at) - display.local_date(session.starts_at)).days
+    days = (
+        display.local_date(session.ends_at) - display.local_date(session.starts_at)
+    ).days
     return days // 7 + 1
 
 
@@ -250,7 +261,8 @@ def facets_payload(result, catalogue, criteria):
         (program, sub)
         for program, subs in catalogue.programs
         for sub in subs
-        if (not criteria.limit or sub.pk in criteria.limit) and sub.pk not in criteria.exclude
+        if (not criteria.limit or sub.pk in criteria.limit)
+        and sub.pk not in criteria.exclude
     ]
     program_counts = {}
     for program, sub in subcategories:
@@ -259,21 +271,31 @@ def facets_payload(result, catalogue, criteria):
         ].get(sub.pk, 0)
     return {
         "locations": [
-            {"filter": loc.title, "count": facets["locations"].get(loc.pk, 0), "id": str(loc.pk)}
+            {
+                "filter": loc.title,
+                "count": facets["locations"].get(loc.pk, 0),
+                "id": str(loc.pk),
+            }
             for loc in locations
         ],
         "field_activity_category": [
-            {"filter": str(sub.pk), "count": facets["subcategories"].get(sub.pk, 0), "id": sub.pk}
+            {
+                "filter": str(sub.pk),
+                "count": facets["subcategories"].get(sub.pk, 0),
+                "id": sub.pk,
+            }
             for _program, sub in subcategories
         ],
         "field_category_program": [
             {"filter": title, "count": count} for title, count in program_counts.items()
         ],
         "days_of_week": [
-            {"filter": WEEKDAYS[day - 1], "count": facets["days"][day]} for day in range(1, 8)
+            {"filter": WEEKDAYS[day - 1], "count": facets["days"][day]}
+            for day in range(1, 8)
         ],
         "af_parts_of_day": [
-            {"filter": str(part), "count": facets["times"][part]} for part in search.PARTS
+            {"filter": str(part), "count": facets["times"][part]}
+            for part in search.PARTS
         ],
         "af_weekdays_parts_of_day": [
             {"filter": str(code), "count": count}
@@ -302,7 +324,9 @@ def grouped_locations(catalogue, facets, criteria):
         if members:
             groups.append(
                 {
-                    "value": [{"value": str(loc.pk), "label": loc.title} for loc in members],
+                    "value": [
+                        {"value": str(loc.pk), "label": loc.title} for loc in members
+                    ],
                     "label": label,
                     "count": sum(facets["locations"].get(loc.pk, 0) for loc in members),
                 }
@@ -336,7 +360,8 @@ def get_data(request):
             "pages": {str(n): n for n in range(1, pages + 1)},
         },
         "table": [
-            row(session, now, result.schedules.get(session.pk)) for session in result.sessions
+            row(session, now, result.schedules.get(session.pk))
+            for session in result.sessions
         ],
         "groupedLocations": grouped_locations(catalogue, result.facets, criteria),
         "sort": sort_raw,

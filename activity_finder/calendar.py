@@ -56,7 +56,9 @@ def structured_data(session, url, register_url):
         "@context": "https://schema.org",
         "@type": "Event",
         "name": session.title,
-        "description": plain_text(session.description or session.session_class.description),
+        "description": plain_text(
+            session.description or session.session_class.description
+        ),
         "url": url,
         "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
         "eventStatus": "https://schema.org/EventScheduled",
@@ -226,7 +228,9 @@ def ics(session, *, host, url, now=None):
     for time in times:
         first = first_meeting(time)
         start = dt.datetime.combine(first, time.start_time)
-        end_day = first + dt.timedelta(days=1) if time.end_time <= time.start_time else first
+        end_day = (
+            first + dt.timedelta(days=1) if time.end_time <= time.start_time else first
+        )
         end = dt.datetime.combine(end_day, time.end_time)
         lines += [
             "BEGIN:VEVENT",
@@ -238,7 +242,9 @@ def ics(session, *, host, url, now=None):
         if time.days:
             until = time.end.astimezone(dt.timezone.utc)
             byday = ",".join(ICS_DAYS[WEEKDAYS.index(day)] for day in time.days)
-            lines.append(f"RRULE:FREQ=WEEKLY;BYDAY={byday};UNTIL={until:%Y%m%dT%H%M%SZ}")
+            lines.append(
+                f"RRULE:FREQ=WEEKLY;BYDAY={byday};UNTIL={until:%Y%m%dT%H%M%SZ}"
+            )
         lines += [
             f"SUMMARY:{_escape(session.title)}",
             f"LOCATION:{_escape(location)}",

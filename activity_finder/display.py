@@ -5,8 +5,6 @@ the templates, the JSON API and the calendar file share it so the three never
 disagree.
 """
 
-import datetime as dt
-
 from django.utils import timezone
 
 from activity_finder.models import WEEKDAYS
@@ -147,7 +145,7 @@ def availability(session):
 
 
 def registration_state(session, now=None):
-    """"open", "not_yet" (opens later) or "closed"."""
+    """ "open", "not_yet" (opens later) or "closed"."""
     now = now or timezone.now()
     if not session.online_registration or not session.registration_link:
         return "closed"
@@ -172,7 +170,8 @@ def registration_note(session, now=None):
     state = registration_state(session, now)
     if state == "not_yet":
         opens = timezone.localtime(session.registration_opens_at)
-        return f"Registration opens {date_range(opens.date(), opens.date())}, {clock(opens)}"
+        day = date_range(opens.date(), opens.date())
+        return f"Registration opens {day}, {clock(opens)}"
     if state == "closed":
         return "Registration closed"
     if is_full(session) and not has_wait_list(session):
@@ -184,8 +183,3 @@ def location_line(location):
     if location.address:
         return f"{location.title}, {location.address}"
     return location.title
-
-
-def first_start_time(session):
-    times = list(session.times.all())
-    return min((t.start_time for t in times), default=dt.time(0))

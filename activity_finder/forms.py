@@ -38,13 +38,22 @@ class SearchForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     locations = forms.TypedMultipleChoiceField(
-        label="Locations", required=False, coerce=int, widget=forms.CheckboxSelectMultiple
+        label="Locations",
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
     )
     programs = forms.TypedMultipleChoiceField(
-        label="Programs", required=False, coerce=int, widget=forms.CheckboxSelectMultiple
+        label="Programs",
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
     )
     categories = forms.TypedMultipleChoiceField(
-        label="Activities", required=False, coerce=int, widget=forms.CheckboxSelectMultiple
+        label="Activities",
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
     )
     open = forms.BooleanField(label="Registration open now", required=False)
     sort = forms.ChoiceField(label="Sort by", required=False, choices=SORT_CHOICES)

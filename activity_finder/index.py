@@ -20,8 +20,8 @@ import re
 import threading
 import time
 
-from django.db.models import Case, Q, Value, When
 from django.db.models import BooleanField as BooleanOutput
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from activity_finder import cache
@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 MAX_AGE = 15 * 60
 KEYWORD_MEMO = 256
+# Up to this many matches, a page is cut from the sorted matches instead of
+# by walking a whole sort order.
+SPARSE = 5000
 NOON = dt.time(12, 0)
 FIVE_PM = dt.time(17, 0)
 _TAGS = re.compile(r"<[^>]*>")
@@ -71,8 +74,22 @@ def age_matches(low, high, months, points):
         # Below this point: nearest unless the lower point is as near.
         return lower is None or (lo > lower and months - high < lo - lower)
     if lo > months:
-        return upper is None or (high is not None and high < upper and lo - months <= upper - high)
+        return upper is None or (
+            high is not None and high < upper and lo - months <= upper - high
+        )
     return False
+
+
+def _set_bits(mask):
+    """The positions of the set bits, lowest first (a byte scan: zero bytes,
+    the common case, cost one comparison)."""
+    found = []
+    data = mask.to_bytes((mask.bit_length() + 7) // 8 or 1, "little")
+    for offset, byte in enumerate(data):
+        if byte:
+            base = offset << 3
+            found.extend(base + bit for bit in range(8) if byte >> bit & 1)
+    return found
 
 
 def _mask(positions, size):
@@ -111,6 +128,8 @@ class Index:
     orders: dict  # sort name -> positions in ascending order
     slots: dict  # session pk -> [(start, end, start_time, end_time, days)]
     _schedules: dict = dataclasses.field(default_factory=dict)
+    _ranks: dict = dataclasses.field(default_factory=dict)
+    _relevance: dict = dataclasses.field(default_factory=dict)
     _ages: dict = dataclasses.field(default_factory=dict)
     _keywords: dict = dataclasses.field(default_factory=dict)
     _clock: tuple = (None, 0, 0)
@@ -171,6 +190,13 @@ class Index:
 
     def positions(self, mask, order, *, descending=False, offset=0, limit=25):
         """Positions set in `mask`, in `order`, from `offset`, at most `limit`."""
+        count = mask.bit_count()
+        if count <= SPARSE:
+            # Few matches: pick them out of the set and sort them, rather
+            # than walk the whole order looking for them.
+            rank = self._rank(order)
+            found = sorted(_set_bits(mask), key=rank.__getitem__, reverse=descending)
+            return found[offset : offset + limit]
         bits = mask.to_bytes((self.size + 7) // 8 or 1, "little")
         sequence = reversed(order) if descending else order
         found = []
@@ -185,9 +211,45 @@ class Index:
                     break
         return found
 
-    def members(self, mask):
-        bits = mask.to_bytes((self.size + 7) // 8 or 1, "little")
-        return [i for i in range(self.size) if bits[i >> 3] >> (i & 7) & 1]
+    def _rank(self, order):
+        entry = self._ranks.get(id(order))
+        if entry is None or entry[0] is not order:
+            rank = [0] * self.size
+            for n, position in enumerate(order):
+                rank[position] = n
+            entry = self._ranks[id(order)] = (order, rank)
+        return entry[1]
+
+    def relevance_order(self, words):
+        """Sessions holding every word, best first: a word in the session
+        title counts 4, in the class title 2; ties by title. Memoised per
+        set of words; other filters then pick from it."""
+        key = tuple(words)
+        if key not in self._relevance:
+            mask = self.full
+            for word in words:
+                mask &= self.keyword_mask(word)
+            rank = self._rank(self.orders["title"])
+            scored = _set_bits(mask)
+            titles, class_titles, class_of = (
+                self.titles,
+                self.class_titles,
+                self.class_of,
+            )
+            scored.sort(
+                key=lambda i: (
+                    -sum(
+                        (4 if word in titles[i] else 0)
+                        + (2 if word in class_titles.get(class_of[i], "") else 0)
+                        for word in words
+                    ),
+                    rank[i],
+                )
+            )
+            if len(self._relevance) >= KEYWORD_MEMO:
+                self._relevance.clear()
+            self._relevance[key] = scored
+        return self._relevance[key]
 
 
 def visible_chain():
@@ -253,15 +315,25 @@ def build(version):
     slot_rows = {}
     slots = SessionTime.objects.filter(
         session__in=Session.objects.filter(visible_chain(), ends_at__gt=now)
-    ).values_list("session_id", "start_time", "end_time", "start", "end", "pk", *WEEKDAYS)
-    for session_id, start, end, begins, finishes, pk, *days in slots.order_by().iterator(
-        chunk_size=5000
-    ):
+    ).values_list(
+        "session_id", "start_time", "end_time", "start", "end", "pk", *WEEKDAYS
+    )
+    for (
+        session_id,
+        start,
+        end,
+        begins,
+        finishes,
+        pk,
+        *days,
+    ) in slots.order_by().iterator(chunk_size=5000):
         i = position_of.get(session_id)
         if i is None:
             continue
         names = [WEEKDAYS[n] for n, meets in enumerate(days) if meets]
-        slot_rows.setdefault(session_id, []).append((begins, pk, finishes, start, end, names))
+        slot_rows.setdefault(session_id, []).append(
+            (begins, pk, finishes, start, end, names)
+        )
         if start < first_time[i]:
             first_time[i] = start
         parts = parts_of_day(start, end)
@@ -273,17 +345,21 @@ def build(version):
 
     class_ids = {row[2] for row in rows}
     class_titles, class_texts = {}, {}
-    for pk, *texts in Class.objects.filter(pk__in=class_ids).values_list(
-        "pk",
-        "title",
-        "description",
-        "activity__title",
-        "activity__description",
-        "activity__subcategory__title",
-        "activity__subcategory__description",
-        "activity__subcategory__program__title",
-        "activity__subcategory__program__description",
-    ).iterator(chunk_size=2000):
+    for pk, *texts in (
+        Class.objects.filter(pk__in=class_ids)
+        .values_list(
+            "pk",
+            "title",
+            "description",
+            "activity__title",
+            "activity__description",
+            "activity__subcategory__title",
+            "activity__subcategory__description",
+            "activity__subcategory__program__title",
+            "activity__subcategory__program__description",
+        )
+        .iterator(chunk_size=2000)
+    ):
         class_titles[pk] = (texts[0] or "").lower()
         class_texts[pk] = _text(*texts)
 
@@ -315,7 +391,9 @@ def build(version):
         membership_mask=_mask(membership, size),
         orders={
             "title": by_title,
-            "start_date": sorted(range(size), key=lambda i: (rows[i][7] or far, rank[i])),
+            "start_date": sorted(
+                range(size), key=lambda i: (rows[i][7] or far, rank[i])
+            ),
             "start_time": sorted(range(size), key=lambda i: (first_time[i], rank[i])),
             "location": sorted(
                 range(size), key=lambda i: ((rows[i][16] or "").lower(), rank[i])
@@ -344,11 +422,19 @@ def current():
     global _current
     version = cache.stamp()
     found = _current
-    if found and found.version == version and time.monotonic() - found.built_at < MAX_AGE:
+    if (
+        found
+        and found.version == version
+        and time.monotonic() - found.built_at < MAX_AGE
+    ):
         return found
     with _lock:
         found = _current
-        if found and found.version == version and time.monotonic() - found.built_at < MAX_AGE:
+        if (
+            found
+            and found.version == version
+            and time.monotonic() - found.built_at < MAX_AGE
+        ):
             return found
         _current = build(version)
         return _current

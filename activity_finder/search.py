@@ -134,11 +134,19 @@ def catalogue():
     global _catalogue
     version = cache.stamp()
     found = _catalogue
-    if found and found.version == version and time.monotonic() - found.built_at < index.MAX_AGE:
+    if (
+        found
+        and found.version == version
+        and time.monotonic() - found.built_at < index.MAX_AGE
+    ):
         return found
     with _catalogue_lock:
-        points = [(point.months, point.display_label) for point in AgePoint.objects.all()]
-        locations = list(Location.objects.filter(published=True).order_by("kind", "title"))
+        points = [
+            (point.months, point.display_label) for point in AgePoint.objects.all()
+        ]
+        locations = list(
+            Location.objects.filter(published=True).order_by("kind", "title")
+        )
         subcategories = {}
         for sub in ProgramSubcategory.objects.filter(published=True).order_by("title"):
             subcategories.setdefault(sub.program_id, []).append(sub)
@@ -171,7 +179,9 @@ def forget():
 def visible_sessions(now=None):
     """Sessions a visitor may see: not yet ended, published, with a published
     location and a published chain up to the program."""
-    return Session.objects.filter(index.visible_chain(), ends_at__gt=now or timezone.now())
+    return Session.objects.filter(
+        index.visible_chain(), ends_at__gt=now or timezone.now()
+    )
 
 
 # The search ------------------------------------------------------------------
@@ -252,7 +262,6 @@ class _Groups:
 
 def _facets(groups, criteria, points, catalogue_):
     idx = groups.idx
-    c = criteria
     facets = {}
 
     others = groups.others("ages")
@@ -262,11 +271,15 @@ def _facets(groups, criteria, points, catalogue_):
 
     others = groups.others("slots")
     facets["days"] = {
-        day: (groups.meetings((day,), groups.times) & groups.daystimes_mask & others).bit_count()
+        day: (
+            groups.meetings((day,), groups.times) & groups.daystimes_mask & others
+        ).bit_count()
         for day in DAYS
     }
     facets["times"] = {
-        part: (groups.meetings(groups.days, (part,)) & groups.daystimes_mask & others).bit_count()
+        part: (
+            groups.meetings(groups.days, (part,)) & groups.daystimes_mask & others
+        ).bit_count()
         for part in PARTS
     }
     facets["daystimes"] = {
@@ -299,36 +312,42 @@ def _facets(groups, criteria, points, catalogue_):
     return facets
 
 
-def _relevance_order(idx, mask, words):
-    """Matching positions by score: a word in the session title counts 4, in
-    the class title 2, elsewhere 1; ties by title."""
-    rank = {position: n for n, position in enumerate(idx.orders["title"])}
-    scored = []
-    for position in idx.members(mask):
-        title = idx.titles[position]
-        class_title = idx.class_titles.get(idx.class_of[position], "")
-        score = 0
-        for word in words:
-            score += 4 if word in title else 0
-            score += 2 if word in class_title else 0
-            score += 1
-        scored.append((-score, rank[position], position))
-    scored.sort()
-    return [position for _score, _rank, position in scored]
-
-
 # What a result card and an API row read; the rest (descriptions, hashes)
 # stays in the database, which keeps the page query and its rows small.
 PAGE_FIELDS = (
-    "title", "description", "min_age", "max_age", "online_registration",
-    "registration_link", "registration_opens_at", "registration_closes_at",
-    "instructor", "availability", "unlimited_capacity", "price_description",
-    "wait_list_capacity", "wait_list_unlimited", "gender", "product_id",
-    "in_membership", "starts_at", "ends_at", "location_id", "session_class_id",
-    "location__title", "location__kind", "location__street", "location__city",
-    "location__state", "location__postal_code", "location__country",
-    "location__phone", "location__email", "location__hours",
-    "session_class__title", "session_class__activity__title",
+    "title",
+    "description",
+    "min_age",
+    "max_age",
+    "online_registration",
+    "registration_link",
+    "registration_opens_at",
+    "registration_closes_at",
+    "instructor",
+    "availability",
+    "unlimited_capacity",
+    "price_description",
+    "wait_list_capacity",
+    "wait_list_unlimited",
+    "gender",
+    "product_id",
+    "in_membership",
+    "starts_at",
+    "ends_at",
+    "location_id",
+    "session_class_id",
+    "location__title",
+    "location__kind",
+    "location__street",
+    "location__city",
+    "location__state",
+    "location__postal_code",
+    "location__country",
+    "location__phone",
+    "location__email",
+    "location__hours",
+    "session_class__title",
+    "session_class__activity__title",
     "session_class__activity__subcategory__title",
     "session_class__activity__subcategory__program__title",
 )
@@ -378,7 +397,7 @@ def run(criteria, *, clamp_page=False, now=None):
     if offset < count:
         sort = criteria.effective_sort
         if sort == "relevance":
-            order = _relevance_order(idx, matched, criteria.words)
+            order = idx.relevance_order(criteria.words)
         else:
             order = idx.orders[sort]
         positions = idx.positions(

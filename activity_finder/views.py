@@ -19,7 +19,16 @@ from activity_finder.models import Location
 
 logger = logging.getLogger(__name__)
 
-FILTER_KEYS = ("keywords", "ages", "days", "times", "locations", "programs", "categories", "open")
+FILTER_KEYS = (
+    "keywords",
+    "ages",
+    "days",
+    "times",
+    "locations",
+    "programs",
+    "categories",
+    "open",
+)
 
 
 def _url(pairs):
@@ -59,17 +68,20 @@ def option_html(option):
     template: the panel has one per location, program, subcategory and age
     point, and an include per option costs more than the whole search.
     Every value is escaped here."""
-    count = option["count"]
-    hint = option.get("hint")
+    ident = escape(option["id"])
+    flags = (" checked" if option["checked"] else "") + (
+        " disabled" if option["disabled"] else ""
+    )
+    extra = ""
+    if option.get("hint"):
+        extra += f" <span class=hint>({escape(option['hint'])})</span>"
+    if option["count"] is not None:
+        extra += f" <span class=count>({option['count']})</span>"
     return (
         f'<li class="option{" is-empty" if option["disabled"] else ""}">'
-        f'<input type="checkbox" id="{escape(option["id"])}" name="{escape(option["name"])}"'
-        f' value="{escape(str(option["value"]))}"'
-        f'{" checked" if option["checked"] else ""}{" disabled" if option["disabled"] else ""}>'
-        f'<label for="{escape(option["id"])}">{escape(option["label"])}'
-        f'{f" <span class=hint>({escape(hint)})</span>" if hint else ""}'
-        f'{f" <span class=count>({count})</span>" if count is not None else ""}'
-        "</label></li>"
+        f'<input type="checkbox" id="{ident}" name="{escape(option["name"])}"'
+        f' value="{escape(str(option["value"]))}"{flags}>'
+        f'<label for="{ident}">{escape(option["label"])}{extra}</label></li>'
     )
 
 
@@ -116,7 +128,14 @@ def filter_panel(catalogue, criteria, facets):
     for kind, label in Location.Kind.choices:
         options = [
             dict(
-                _option("locations", loc.pk, loc.title, counts("locations"), c.locations, "location"),
+                _option(
+                    "locations",
+                    loc.pk,
+                    loc.title,
+                    counts("locations"),
+                    c.locations,
+                    "location",
+                ),
             )
             for loc in catalogue.locations
             if loc.kind == kind
@@ -128,11 +147,21 @@ def filter_panel(catalogue, criteria, facets):
         programs.append(
             {
                 "option": _option(
-                    "programs", program.pk, program.title, counts("programs"), c.programs, "program"
+                    "programs",
+                    program.pk,
+                    program.title,
+                    counts("programs"),
+                    c.programs,
+                    "program",
                 ),
                 "options": [
                     _option(
-                        "categories", sub.pk, sub.title, counts("subcategories"), c.subcategories, "category"
+                        "categories",
+                        sub.pk,
+                        sub.title,
+                        counts("subcategories"),
+                        c.subcategories,
+                        "category",
                     )
                     for sub in subs
                 ],
@@ -150,17 +179,19 @@ def filter_panel(catalogue, criteria, facets):
         "times": options_html(times),
         "locations": kinds,
         "programs": programs,
-        "open": mark_safe(option_html(
-            {
-                "id": "open-now",
-                "name": "open",
-                "value": "1",
-                "label": "Registration open now",
-                "count": open_count,
-                "checked": c.open_now,
-                "disabled": open_count == 0 and not c.open_now,
-            }
-        )),
+        "open": mark_safe(
+            option_html(
+                {
+                    "id": "open-now",
+                    "name": "open",
+                    "value": "1",
+                    "label": "Registration open now",
+                    "count": open_count,
+                    "checked": c.open_now,
+                    "disabled": open_count == 0 and not c.open_now,
+                }
+            )
+        ),
     }
 
 
@@ -238,12 +269,23 @@ def search_view(request):
     cards = []
     if result:
         # One reverse() for the page instead of one per card.
-        url_pattern = reverse("activity_finder:session", args=[0]).replace("/0/", "/{}/")
+        url_pattern = reverse("activity_finder:session", args=[0]).replace(
+            "/0/", "/{}/"
+        )
         cards = [
-            card(session, now, result.schedules.get(session.pk), url_pattern.format(session.pk))
+            card(
+                session,
+                now,
+                result.schedules.get(session.pk),
+                url_pattern.format(session.pk),
+            )
             for session in result.sessions
         ]
-    first = (result.page - 1) * result.criteria.page_size + 1 if result and result.count else 0
+    first = (
+        (result.page - 1) * result.criteria.page_size + 1
+        if result and result.count
+        else 0
+    )
     context = {
         "form": form,
         "result": result,
@@ -256,14 +298,12 @@ def search_view(request):
         "sort_choices": form.fields["sort"].choices,
         "page_sizes": search.PAGE_SIZES,
         "current_sort": criteria.sort if criteria else "",
-        "current_page_size": criteria.page_size if criteria else search.DEFAULT_PAGE_SIZE,
+        "current_page_size": criteria.page_size
+        if criteria
+        else search.DEFAULT_PAGE_SIZE,
         "reset_url": reverse("activity_finder:search"),
     }
     return render(request, "activity_finder/search.html", context)
-
-
-# The placeholder's name, kept for anything that imported it.
-search_page = search_view
 
 
 def _visible_session(pk):
@@ -286,7 +326,11 @@ def session_detail(request, pk):
     info = card(session, now)
     description = nh3.clean(session.description or "")
     class_description = nh3.clean(session.session_class.description or "")
-    structured = calendar.structured_data(session, request.build_absolute_uri(session.get_absolute_url()), info["register_url"])
+    structured = calendar.structured_data(
+        session,
+        request.build_absolute_uri(session.get_absolute_url()),
+        info["register_url"],
+    )
     context = {
         "card": info,
         "session": session,
@@ -294,7 +338,8 @@ def session_detail(request, pk):
         "class_description": class_description,
         "ld_json": _ld_json(structured),
         "map_url": (
-            "https://www.openstreetmap.org/search?" + urlencode({"query": session.location.address})
+            "https://www.openstreetmap.org/search?"
+            + urlencode({"query": session.location.address})
             if session.location.address
             else ""
         ),
@@ -305,7 +350,11 @@ def session_detail(request, pk):
 
 def session_calendar(request, pk):
     session = _visible_session(pk)
-    body = calendar.ics(session, host=request.get_host(), url=request.build_absolute_uri(session.get_absolute_url()))
+    body = calendar.ics(
+        session,
+        host=request.get_host(),
+        url=request.build_absolute_uri(session.get_absolute_url()),
+    )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="session-{session.pk}.ics"'
     return response

@@ -3,11 +3,30 @@
 import django.core.validators
 from django.db import migrations, models
 
-
 # The points a new site starts with: babies by the half year, children by the
 # year, then adults and active older adults. Editors change them in admin.
-DEFAULT_POINTS = [6, 12, 18, 24, 36, 48, 60, 72, 84, 96, 108, 120, 132, 144, 156,
-                  168, 180, 192, 216, 660]
+DEFAULT_POINTS = [
+    6,
+    12,
+    18,
+    24,
+    36,
+    48,
+    60,
+    72,
+    84,
+    96,
+    108,
+    120,
+    132,
+    144,
+    156,
+    168,
+    180,
+    192,
+    216,
+    660,
+]
 
 
 def add_default_points(apps, schema_editor):
@@ -16,21 +35,42 @@ def add_default_points(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('activity_finder', '0001_initial'),
+        ("activity_finder", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AgePoint',
+            name="AgePoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('months', models.PositiveIntegerField(help_text='The age in months (24 for 2 years).', unique=True, validators=[django.core.validators.MaxValueValidator(1200)])),
-                ('label', models.CharField(blank=True, help_text='Leave blank for a label made from the months ("18 months", "3 years").', max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "months",
+                    models.PositiveIntegerField(
+                        help_text="The age in months (24 for 2 years).",
+                        unique=True,
+                        validators=[django.core.validators.MaxValueValidator(1200)],
+                    ),
+                ),
+                (
+                    "label",
+                    models.CharField(
+                        blank=True,
+                        help_text='Leave blank for a label made from the months ("18 months", "3 years").',
+                        max_length=64,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['months'],
+                "ordering": ["months"],
             },
         ),
         migrations.RunPython(add_default_points, migrations.RunPython.noop),

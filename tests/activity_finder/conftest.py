@@ -31,11 +31,24 @@ def finder(db, age_points):
     6 Toddler Splash      14-20     Downtown  Swim Lessons  Fri 10:00-10:30   reg later
     """
     downtown = make.location(
-        "Downtown YMCA", street="100 Main St", city="Springfield", state="IL",
-        postal_code="62701", country="US", phone="(217) 555-0100",
+        "Downtown YMCA",
+        street="100 Main St",
+        city="Springfield",
+        state="IL",
+        postal_code="62701",
+        country="US",
+        phone="(217) 555-0100",
     )
-    westside = make.location("Westside YMCA", street="9 Elm Ave", city="Springfield", state="IL", postal_code="62704")
-    lakeview = make.location("Camp Lakeview", kind=Location.Kind.CAMP, city="Lake Forest", state="IL")
+    westside = make.location(
+        "Westside YMCA",
+        street="9 Elm Ave",
+        city="Springfield",
+        state="IL",
+        postal_code="62704",
+    )
+    lakeview = make.location(
+        "Camp Lakeview", kind=Location.Kind.CAMP, city="Lake Forest", state="IL"
+    )
     closed_branch = make.location("Old Branch", published=False)
 
     aquatics = make.program("Aquatics", description="Water safety for every age.")
@@ -50,34 +63,58 @@ def finder(db, age_points):
     preschool_class = make.session_class(lessons, "Preschool Lessons")
     lap_class = make.session_class(lap, "Lap Swim Hours")
     team_class = make.session_class(lap, "Swim Team")
-    camp_class = make.session_class(camp, "Summer Camp", description="<p>Arts, <b>games</b> and swimming.</p>")
-    broken_class = make.session_class(lessons, "Hidden Lessons", activity_published=False)
+    camp_class = make.session_class(
+        camp, "Summer Camp", description="<p>Arts, <b>games</b> and swimming.</p>"
+    )
+    broken_class = make.session_class(
+        lessons, "Hidden Lessons", activity_published=False
+    )
     old_class = make.session_class(old, "Old Class")
 
     s = types.SimpleNamespace()
     s.tot = make.session(
-        tot_class, downtown, "Parent & Tot Swim", ages=(6, 36),
+        tot_class,
+        downtown,
+        "Parent & Tot Swim",
+        ages=(6, 36),
         slots=[(["monday", "wednesday"], "09:00", "12:00", *WINTER)],
-        availability=2, instructor="Ana Diaz",
+        availability=2,
+        instructor="Ana Diaz",
         description="<p>Babies and parents in the <em>warm</em> pool.</p><script>alert(1)</script>",
     )
     s.preschool = make.session(
-        preschool_class, westside, "Preschool Swim", ages=(36, 72),
+        preschool_class,
+        westside,
+        "Preschool Swim",
+        ages=(36, 72),
         slots=[(["tuesday"], "12:00", "13:00", *WINTER)],
-        availability=0, wait_list_capacity=5,
+        availability=0,
+        wait_list_capacity=5,
     )
     s.lap = make.session(
-        lap_class, downtown, "Adult Lap Swim", ages=(216, None),
+        lap_class,
+        downtown,
+        "Adult Lap Swim",
+        ages=(216, None),
         slots=[(["monday"], "17:00", "18:00", *WINTER)],
-        availability=100, unlimited_capacity=True, price_description="Free for members",
+        availability=100,
+        unlimited_capacity=True,
+        price_description="Free for members",
     )
     s.team = make.session(
-        team_class, westside, "Teen Swim Team", ages=(156, 216),
+        team_class,
+        westside,
+        "Teen Swim Team",
+        ages=(156, 216),
         slots=[(["thursday"], "16:00", "17:00", *WINTER)],
-        availability=5, registration="closed",
+        availability=5,
+        registration="closed",
     )
     s.camp = make.session(
-        camp_class, lakeview, "Summer Day Camp", ages=(72, 144),
+        camp_class,
+        lakeview,
+        "Summer Day Camp",
+        ages=(72, 144),
         slots=[
             (["monday"], "07:00", "09:00", *SUMMER),
             (["saturday"], "13:00", "15:00", *SUMMER),
@@ -85,32 +122,56 @@ def finder(db, age_points):
         availability=0,
     )
     s.toddler = make.session(
-        tot_class, downtown, "Toddler Splash", ages=(14, 20),
+        tot_class,
+        downtown,
+        "Toddler Splash",
+        ages=(14, 20),
         slots=[(["friday"], "10:00", "10:30", *WINTER)],
-        availability=12, registration="later",
+        availability=12,
+        registration="later",
     )
     # Never visible: past, unpublished, broken chain, unpublished location and program.
     s.past = make.session(
-        tot_class, downtown, "Fall Swim", ages=(6, 36),
-        slots=[(["monday"], "09:00", "10:00", dt.date(2026, 9, 7), dt.date(2026, 11, 2))],
+        tot_class,
+        downtown,
+        "Fall Swim",
+        ages=(6, 36),
+        slots=[
+            (["monday"], "09:00", "10:00", dt.date(2026, 9, 7), dt.date(2026, 11, 2))
+        ],
     )
     s.draft = make.session(
-        tot_class, downtown, "Draft Swim", ages=(6, 36), published=False,
+        tot_class,
+        downtown,
+        "Draft Swim",
+        ages=(6, 36),
+        published=False,
         slots=[(["monday"], "09:00", "10:00", *WINTER)],
     )
     s.broken = make.session(
-        broken_class, downtown, "Hidden Class Session", ages=(6, 36),
+        broken_class,
+        downtown,
+        "Hidden Class Session",
+        ages=(6, 36),
         slots=[(["monday"], "09:00", "10:00", *WINTER)],
     )
     s.gone_branch = make.session(
-        tot_class, closed_branch, "Old Branch Swim", ages=(6, 36),
+        tot_class,
+        closed_branch,
+        "Old Branch Swim",
+        ages=(6, 36),
         slots=[(["monday"], "09:00", "10:00", *WINTER)],
     )
     s.old = make.session(
-        old_class, downtown, "Retired Session", ages=(6, 36),
+        old_class,
+        downtown,
+        "Retired Session",
+        ages=(6, 36),
         slots=[(["monday"], "09:00", "10:00", *WINTER)],
     )
-    s.locations = types.SimpleNamespace(downtown=downtown, westside=westside, lakeview=lakeview, closed=closed_branch)
+    s.locations = types.SimpleNamespace(
+        downtown=downtown, westside=westside, lakeview=lakeview, closed=closed_branch
+    )
     s.programs = types.SimpleNamespace(aquatics=aquatics, youth=youth)
     s.subcategories = types.SimpleNamespace(lessons=lessons, lap=lap, camp=camp)
     return s

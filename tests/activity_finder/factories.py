@@ -39,9 +39,13 @@ def subcategory(parent, title, **fields):
     return ProgramSubcategory.objects.create(program=parent, title=title, **fields)
 
 
-def session_class(sub, title, *, activity_title=None, activity_published=True, **fields):
+def session_class(
+    sub, title, *, activity_title=None, activity_published=True, **fields
+):
     activity = Activity.objects.create(
-        subcategory=sub, title=activity_title or f"{title} activity", published=activity_published
+        subcategory=sub,
+        title=activity_title or f"{title} activity",
+        published=activity_published,
     )
     return Class.objects.create(activity=activity, title=title, **fields)
 

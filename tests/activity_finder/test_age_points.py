@@ -8,12 +8,33 @@ from activity_finder.search import Criteria
 def test_it_labels_a_point_from_its_months_unless_an_editor_wrote_one(db):
     assert str(AgePoint(months=18)) == "18 months"
     assert str(AgePoint(months=660)) == "55 years"
-    assert str(AgePoint(months=660, label="Active older adults")) == "Active older adults"
+    assert (
+        str(AgePoint(months=660, label="Active older adults")) == "Active older adults"
+    )
 
 
 def test_it_seeds_default_points_with_the_migration(db):
     assert list(AgePoint.objects.values_list("months", flat=True)) == [
-        6, 12, 18, 24, 36, 48, 60, 72, 84, 96, 108, 120, 132, 144, 156, 168, 180, 192, 216, 660
+        6,
+        12,
+        18,
+        24,
+        36,
+        48,
+        60,
+        72,
+        84,
+        96,
+        108,
+        120,
+        132,
+        144,
+        156,
+        168,
+        180,
+        192,
+        216,
+        660,
     ]
 
 
@@ -26,12 +47,16 @@ def test_it_uses_a_new_point_at_once(finder):
     after = search.run(Criteria())
     assert cache.version() == version + 1
     assert 18 not in before.facets["ages"]
-    assert after.facets["ages"][18] == 2  # Parent & Tot Swim, and Toddler Splash (14-20)
+    assert (
+        after.facets["ages"][18] == 2
+    )  # Parent & Tot Swim, and Toddler Splash (14-20)
     assert after.facets["ages"][12] == 1  # the toddler's nearest point is now 18
 
 
 def test_it_lets_an_admin_edit_points(client, db):
-    admin = get_user_model().objects.create_superuser("admin", "admin@ymca.example", "pw")
+    admin = get_user_model().objects.create_superuser(
+        "admin", "admin@ymca.example", "pw"
+    )
     client.force_login(admin)
 
     response = client.post(

@@ -12,16 +12,54 @@ RECORDED = Path(__file__).parent / "data" / "get-data.json"
 # The keys of a table row in Open Y's Solr backend (openy_activity_finder's
 # processResults, with the Traction Rec add-on's wait_list_availability).
 OPEN_Y_ROW_KEYS = {
-    "nid", "availability_note", "availability_status", "activity_type", "dates",
-    "weeks", "schedule", "days", "times", "location", "location_id",
-    "location_info", "instructor", "log_id", "name", "price", "link",
-    "description", "ages", "gender", "program_id", "offering_id", "info",
-    "location_name", "location_address", "location_phone", "spots_available",
-    "status", "note", "learn_more", "more_results", "more_results_type",
-    "program_name", "atc_info", "min_age", "max_age", "product_id",
+    "nid",
+    "availability_note",
+    "availability_status",
+    "activity_type",
+    "dates",
+    "weeks",
+    "schedule",
+    "days",
+    "times",
+    "location",
+    "location_id",
+    "location_info",
+    "instructor",
+    "log_id",
+    "name",
+    "price",
+    "link",
+    "description",
+    "ages",
+    "gender",
+    "program_id",
+    "offering_id",
+    "info",
+    "location_name",
+    "location_address",
+    "location_phone",
+    "spots_available",
+    "status",
+    "note",
+    "learn_more",
+    "more_results",
+    "more_results_type",
+    "program_name",
+    "atc_info",
+    "min_age",
+    "max_age",
+    "product_id",
     "wait_list_availability",
 }
-OPEN_Y_LOCATION_INFO_KEYS = {"type", "address", "days", "email", "nid", "phone", "title"}
+OPEN_Y_LOCATION_INFO_KEYS = {
+    "type",
+    "address",
+    "days",
+    "email",
+    "nid",
+    "phone",
+    "title",
+}
 
 
 def get(client, **params):
@@ -42,13 +80,20 @@ def shape(value):
 def normalise(data, finder):
     """Replace database ids and generated links with stable names, so the
     recorded example does not depend on the order tests ran in."""
-    sessions = {str(getattr(finder, n).pk): n for n in ("tot", "preschool", "lap", "team", "camp", "toddler")}
+    sessions = {
+        str(getattr(finder, n).pk): n
+        for n in ("tot", "preschool", "lap", "team", "camp", "toddler")
+    }
     locations = {str(loc.pk): loc.title for loc in vars(finder.locations).values()}
-    subcategories = {str(sub.pk): sub.title for sub in vars(finder.subcategories).values()}
+    subcategories = {
+        str(sub.pk): sub.title for sub in vars(finder.subcategories).values()
+    }
     for row in data["table"]:
         row["nid"] = f"<session:{sessions[row['nid']]}>"
         row["location_id"] = f"<location:{locations[row['location_id']]}>"
-        row["location_info"]["nid"] = f"<location:{locations[row['location_info']['nid']]}>"
+        row["location_info"]["nid"] = (
+            f"<location:{locations[row['location_info']['nid']]}>"
+        )
         row["program_id"] = f"<subcategory:{subcategories[row['program_id']]}>"
         row["link"] = "<link>" if row["link"] else ""
     for item in data["facets"]["locations"]:
@@ -64,7 +109,15 @@ def normalise(data, finder):
 def test_it_answers_with_open_ys_top_level_keys_and_nothing_else(client, finder):
     data = get(client).json()
 
-    assert list(data) == ["count", "facets", "pager", "pager_info", "table", "groupedLocations", "sort"]
+    assert list(data) == [
+        "count",
+        "facets",
+        "pager",
+        "pager_info",
+        "table",
+        "groupedLocations",
+        "sort",
+    ]
     assert "expanderSectionsConfig" not in data
 
 
@@ -76,12 +129,17 @@ def test_it_matches_the_recorded_example_field_by_field(client, finder):
 
     assert shape(data) == shape(recorded)
     assert data["count"] == recorded["count"] == 2
-    assert [row["name"] for row in data["table"]] == ["Parent & Tot Swim", "Preschool Swim"]
+    assert [row["name"] for row in data["table"]] == [
+        "Parent & Tot Swim",
+        "Preschool Swim",
+    ]
     assert data["table"] == recorded["table"]
     assert data["facets"] == recorded["facets"]
     assert data["groupedLocations"] == recorded["groupedLocations"]
     assert (data["pager"], data["pager_info"], data["sort"]) == (
-        recorded["pager"], recorded["pager_info"], recorded["sort"]
+        recorded["pager"],
+        recorded["pager_info"],
+        recorded["sort"],
     )
 
 
@@ -101,7 +159,11 @@ def test_it_fills_a_row_with_the_traction_rec_rules(client, finder):
     assert (tot["min_age"], tot["max_age"]) == ("6", "36")
     assert tot["dates"] == "Jan 4 - Mar 1, 2027"
     assert tot["schedule"] == [
-        {"days": "Mon, Wed", "time": "9:00 AM - 12:00 PM", "dates": "Jan 4 - Mar 1, 2027"}
+        {
+            "days": "Mon, Wed",
+            "time": "9:00 AM - 12:00 PM",
+            "dates": "Jan 4 - Mar 1, 2027",
+        }
     ]
     assert (tot["days"], tot["times"]) == ("Mon, Wed", "9:00 AM - 12:00 PM")
     assert tot["location"] == "Downtown YMCA"
@@ -119,7 +181,11 @@ def test_it_fills_a_row_with_the_traction_rec_rules(client, finder):
     assert rows["Adult Lap Swim"]["ages"] == "18+ years"
     assert rows["Adult Lap Swim"]["max_age"] is None
     camp = rows["Summer Day Camp"]
-    assert (camp["link"], camp["availability_status"], camp["availability_note"]) == ("", "closed", "Full")
+    assert (camp["link"], camp["availability_status"], camp["availability_note"]) == (
+        "",
+        "closed",
+        "Full",
+    )
     team = rows["Teen Swim Team"]
     assert (team["link"], team["availability_note"]) == ("", "Registration closed")
 
@@ -160,7 +226,11 @@ def test_it_reports_facets_pager_and_grouped_locations(client, finder):
     ]
     assert {"filter": "11", "count": 1} in facets["af_weekdays_parts_of_day"]
     assert {"filter": "13", "count": 1} in facets["af_weekdays_parts_of_day"]
-    assert facets["static_age_filter"][0] == {"label": "6 months", "value": "6", "count": 1}
+    assert facets["static_age_filter"][0] == {
+        "label": "6 months",
+        "value": "6",
+        "count": 1,
+    }
     assert facets["field_category_program"] == [
         {"filter": "Aquatics", "count": 2},
         {"filter": "Youth Development", "count": 0},
@@ -174,7 +244,11 @@ def test_it_reports_facets_pager_and_grouped_locations(client, finder):
             "label": "Branch",
             "count": 2,
         },
-        {"value": [{"value": str(loc.lakeview.pk), "label": "Camp Lakeview"}], "label": "Camp", "count": 1},
+        {
+            "value": [{"value": str(loc.lakeview.pk), "label": "Camp Lakeview"}],
+            "label": "Camp",
+            "count": 1,
+        },
     ]
 
 
@@ -182,11 +256,18 @@ def test_it_honours_excludeloc_and_narrows_with_limitloc(client, finder):
     loc = finder.locations
 
     excluded = get(client, excludeloc=f"{loc.downtown.pk},{loc.westside.pk}").json()
-    limited = get(client, limitloc=str(loc.westside.pk), locations=f"{loc.westside.pk},{loc.downtown.pk}").json()
+    limited = get(
+        client,
+        limitloc=str(loc.westside.pk),
+        locations=f"{loc.westside.pk},{loc.downtown.pk}",
+    ).json()
 
     assert [row["name"] for row in excluded["table"]] == ["Summer Day Camp"]
     assert [g["label"] for g in excluded["groupedLocations"]] == ["Camp"]
-    assert sorted(row["name"] for row in limited["table"]) == ["Preschool Swim", "Teen Swim Team"]
+    assert sorted(row["name"] for row in limited["table"]) == [
+        "Preschool Swim",
+        "Teen Swim Team",
+    ]
     assert [f["filter"] for f in limited["facets"]["locations"]] == ["Westside YMCA"]
 
 
@@ -197,36 +278,78 @@ def test_it_reads_open_ys_parameters(client, finder):
     assert names(get(client, daystimes="62").json()) == ["Summer Day Camp"]
     assert names(get(client, days="1", times="3").json()) == ["Adult Lap Swim"]
     assert names(get(client, categories=str(sub.camp.pk)).json()) == ["Summer Day Camp"]
-    assert names(get(client, exclude=str(sub.lessons.pk), limit=f"{sub.lessons.pk},{sub.lap.pk}").json()) == [
+    assert names(
+        get(
+            client, exclude=str(sub.lessons.pk), limit=f"{sub.lessons.pk},{sub.lap.pk}"
+        ).json()
+    ) == [
         "Adult Lap Swim",
         "Teen Swim Team",
     ]
     assert names(get(client, keywords="tot").json()) == ["Parent & Tot Swim"]
-    assert [row["name"] for row in get(client, sort="title__DESC").json()["table"]][0] == "Toddler Splash"
-    assert [row["name"] for row in get(client, sort="af_time_of_day__ACS").json()["table"]][0] == "Summer Day Camp"
+    assert [row["name"] for row in get(client, sort="title__DESC").json()["table"]][
+        0
+    ] == "Toddler Splash"
+    assert [
+        row["name"] for row in get(client, sort="af_time_of_day__ACS").json()["table"]
+    ][0] == "Summer Day Camp"
 
 
 @pytest.mark.parametrize(
     "params, parameter, message",
     [
-        ({"ages": "abc"}, "ages", "ages must be whole numbers from 0 to 1200 separated by commas, such as 6,24; got 'abc'."),
-        ({"days": "8"}, "days", "days must be whole numbers from 1 to 7 separated by commas, such as 1,3; got '8'."),
-        ({"times": "0"}, "times", "times must be whole numbers from 1 to 3 separated by commas, such as 1,3; got '0'."),
-        ({"daystimes": "81"}, "daystimes", "daystimes must be two-digit codes, a day 1-7 (Monday first) and a part of day 0-3 (0 any time, 1 morning, 2 afternoon, 3 evening), such as 11,23; got '81'."),
-        ({"locations": "-1"}, "locations", "locations must be whole numbers from 1 to 2147483647 separated by commas, such as 12,15; got '-1'."),
+        (
+            {"ages": "abc"},
+            "ages",
+            "ages must be whole numbers from 0 to 1200 separated by commas, such as 6,24; got 'abc'.",
+        ),
+        (
+            {"days": "8"},
+            "days",
+            "days must be whole numbers from 1 to 7 separated by commas, such as 1,3; got '8'.",
+        ),
+        (
+            {"times": "0"},
+            "times",
+            "times must be whole numbers from 1 to 3 separated by commas, such as 1,3; got '0'.",
+        ),
+        (
+            {"daystimes": "81"},
+            "daystimes",
+            "daystimes must be two-digit codes, a day 1-7 (Monday first) and a part of day 0-3 (0 any time, 1 morning, 2 afternoon, 3 evening), such as 11,23; got '81'.",
+        ),
+        (
+            {"locations": "-1"},
+            "locations",
+            "locations must be whole numbers from 1 to 2147483647 separated by commas, such as 12,15; got '-1'.",
+        ),
         ({"page": "0"}, "page", "page must be a whole number from 1, such as 2."),
-        ({"sort": "price__UP"}, "sort", "sort must be a field and a direction such as title__ASC or af_date_of_day__DESC; fields: af_date_of_day, af_time_of_day, field_session_location, location, relevance, search_api_relevance, start_date, start_time, title."),
+        (
+            {"sort": "price__UP"},
+            "sort",
+            "sort must be a field and a direction such as title__ASC or af_date_of_day__DESC; fields: af_date_of_day, af_time_of_day, field_session_location, location, relevance, search_api_relevance, start_date, start_time, title.",
+        ),
         ({"weeks": "2"}, "weeks", "weeks is not supported by this site; leave it out."),
         ({"in_membership": "yes"}, "in_membership", "in_membership must be 0 or 1."),
-        ({"keywords": "x" * 201}, "keywords", "keywords must be at most 200 characters."),
+        (
+            {"keywords": "x" * 201},
+            "keywords",
+            "keywords must be at most 200 characters.",
+        ),
     ],
 )
-def test_it_refuses_a_bad_parameter_with_one_error_shape(client, finder, params, parameter, message):
+def test_it_refuses_a_bad_parameter_with_one_error_shape(
+    client, finder, params, parameter, message
+):
     response = get(client, **params)
 
     assert response.status_code == 400
     assert response.json() == {
-        "error": {"code": "invalid_parameter", "parameter": parameter, "message": message}
+        "error": {
+            "code": "invalid_parameter",
+            "parameter": parameter,
+            "message": message,
+        }
     }
 
 
@@ -236,7 +359,11 @@ def test_it_answers_other_methods_with_the_same_error_shape(client, finder):
     assert response.status_code == 405
     assert response["Allow"] == "GET"
     assert response.json() == {
-        "error": {"code": "method_not_allowed", "parameter": "method", "message": "Only GET is allowed here."}
+        "error": {
+            "code": "method_not_allowed",
+            "parameter": "method",
+            "message": "Only GET is allowed here.",
+        }
     }
 
 

@@ -62,7 +62,11 @@ def open_page(browser, outside, **options):
             route.continue_()
         else:
             outside.append(route.request.url)
-            route.fulfill(status=200, content_type="text/html", body="<h1>Registration (stand-in)</h1>")
+            route.fulfill(
+                status=200,
+                content_type="text/html",
+                body="<h1>Registration (stand-in)</h1>",
+            )
 
     page.route("**/*", guard)
     return page
@@ -73,8 +77,18 @@ def many(finder):
     extra = make.session_class(finder.subcategories.lap, "Open Swim")
     for n in range(30):
         make.session(
-            extra, finder.locations.westside, f"Open Swim {n:02d}",
-            slots=[(["sunday"], "08:00", "09:00", dt.date(2027, 2, 7), dt.date(2027, 2, 28))],
+            extra,
+            finder.locations.westside,
+            f"Open Swim {n:02d}",
+            slots=[
+                (
+                    ["sunday"],
+                    "08:00",
+                    "09:00",
+                    dt.date(2027, 2, 7),
+                    dt.date(2027, 2, 28),
+                )
+            ],
         )
     return finder
 
@@ -83,7 +97,9 @@ def status(page):
     return page.locator("[data-finder-count]")
 
 
-def test_it_filters_pages_and_goes_back_without_reloading(live_server, browser, outside, many):
+def test_it_filters_pages_and_goes_back_without_reloading(
+    live_server, browser, outside, many
+):
     from playwright.sync_api import expect
 
     page = open_page(browser, outside)
@@ -95,11 +111,15 @@ def test_it_filters_pages_and_goes_back_without_reloading(live_server, browser, 
 
     expect(status(page)).to_have_text("Showing 1-3 of 3 sessions")
     assert page.url == f"{live_server.url}/activities/?days=1&sort=title"
-    expect(page.locator(".card h3")).to_have_text(["Adult Lap Swim", "Parent & Tot Swim", "Summer Day Camp"])
+    expect(page.locator(".card h3")).to_have_text(
+        ["Adult Lap Swim", "Parent & Tot Swim", "Summer Day Camp"]
+    )
     # Westside has no Monday session: its option stays, disabled, with (0).
     westside = page.locator(f"#location-{many.locations.westside.pk}")
     expect(westside).to_be_disabled()
-    expect(page.locator(f'label[for="location-{many.locations.westside.pk}"]')).to_have_text("Westside YMCA (0)")
+    expect(
+        page.locator(f'label[for="location-{many.locations.westside.pk}"]')
+    ).to_have_text("Westside YMCA (0)")
     expect(page.get_by_label("Tuesday")).to_be_enabled()  # days still count other days
     assert page.evaluate("window.notReloaded") is True
 
@@ -123,7 +143,9 @@ def test_it_filters_pages_and_goes_back_without_reloading(live_server, browser, 
     assert outside == []
 
 
-def test_it_opens_a_session_and_follows_register_to_traction_rec(live_server, browser, outside, finder):
+def test_it_opens_a_session_and_follows_register_to_traction_rec(
+    live_server, browser, outside, finder
+):
     from playwright.sync_api import expect
 
     page = open_page(browser, outside)
@@ -195,5 +217,7 @@ def test_it_works_without_javascript(live_server, browser, outside, finder):
     page.get_by_role("button", name="Show results").click()
 
     expect(page.locator("[data-finder-count]")).to_have_text("Showing 1-1 of 1 session")
-    assert page.url == f"{live_server.url}/activities/?keywords=&times=3&sort=&per_page=25"
+    assert (
+        page.url == f"{live_server.url}/activities/?keywords=&times=3&sort=&per_page=25"
+    )
     expect(page.locator(".card h3")).to_have_text(["Adult Lap Swim"])

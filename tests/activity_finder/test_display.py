@@ -40,13 +40,18 @@ def test_it_words_a_date_range_with_the_year(start, end, words):
 
 
 def test_it_shortens_runs_of_days():
-    assert display.days_in_words(["monday", "tuesday", "wednesday", "thursday", "friday"]) == "Mon - Fri"
+    assert (
+        display.days_in_words(["monday", "tuesday", "wednesday", "thursday", "friday"])
+        == "Mon - Fri"
+    )
     assert display.days_in_words(["saturday", "monday", "wednesday"]) == "Mon, Wed, Sat"
     assert display.days_in_words(["monday", "tuesday", "thursday"]) == "Mon, Tue, Thu"
 
 
 def test_it_writes_clock_times():
-    assert [display.clock(dt.time(h, m)) for h, m in [(0, 5), (9, 0), (12, 0), (17, 30)]] == [
+    assert [
+        display.clock(dt.time(h, m)) for h, m in [(0, 5), (9, 0), (12, 0), (17, 30)]
+    ] == [
         "12:05 AM",
         "9:00 AM",
         "12:00 PM",
@@ -69,7 +74,9 @@ def test_it_writes_clock_times():
     ],
 )
 def test_it_places_a_slot_in_parts_of_day(start, end, parts):
-    assert parts_of_day(dt.time.fromisoformat(start), dt.time.fromisoformat(end)) == parts
+    assert (
+        parts_of_day(dt.time.fromisoformat(start), dt.time.fromisoformat(end)) == parts
+    )
 
 
 POINTS = [6, 12, 24, 36]

@@ -58,7 +58,11 @@ def test_it_matches_any_of_several_ages(finder):
 def test_it_places_the_noon_and_five_pm_boundaries(finder):
     # 9:00-12:00 is morning only; 12:00-13:00 afternoon; 16:00-17:00 afternoon
     # only; 17:00-18:00 evening only.
-    assert found(times=(1,)) == ["Parent & Tot Swim", "Summer Day Camp", "Toddler Splash"]
+    assert found(times=(1,)) == [
+        "Parent & Tot Swim",
+        "Summer Day Camp",
+        "Toddler Splash",
+    ]
     assert found(times=(2,)) == ["Preschool Swim", "Summer Day Camp", "Teen Swim Team"]
     assert found(times=(3,)) == ["Adult Lap Swim"]
 
@@ -74,12 +78,20 @@ def test_it_matches_day_and_time_on_the_same_slot(finder):
 
 def test_it_filters_by_location_program_and_subcategory(finder):
     downtown = finder.locations.downtown.pk
-    assert found(locations=(downtown,)) == ["Adult Lap Swim", "Parent & Tot Swim", "Toddler Splash"]
+    assert found(locations=(downtown,)) == [
+        "Adult Lap Swim",
+        "Parent & Tot Swim",
+        "Toddler Splash",
+    ]
     assert found(programs=(finder.programs.youth.pk,)) == ["Summer Day Camp"]
-    assert found(subcategories=(finder.subcategories.lap.pk,)) == ["Adult Lap Swim", "Teen Swim Team"]
+    assert found(subcategories=(finder.subcategories.lap.pk,)) == [
+        "Adult Lap Swim",
+        "Teen Swim Team",
+    ]
     # A program and a subcategory of another program widen each other.
     assert found(
-        programs=(finder.programs.youth.pk,), subcategories=(finder.subcategories.lap.pk,)
+        programs=(finder.programs.youth.pk,),
+        subcategories=(finder.subcategories.lap.pk,),
     ) == ["Adult Lap Swim", "Summer Day Camp", "Teen Swim Team"]
 
 
@@ -107,12 +119,17 @@ def test_it_searches_keywords_over_the_whole_chain(finder):
 
 def test_it_narrows_with_limitloc_and_excludeloc(finder):
     loc = finder.locations
-    assert found(limitloc=(loc.westside.pk,), locations=(loc.westside.pk, loc.downtown.pk)) == [
+    assert found(
+        limitloc=(loc.westside.pk,), locations=(loc.westside.pk, loc.downtown.pk)
+    ) == [
         "Preschool Swim",
         "Teen Swim Team",
     ]
     assert found(excludeloc=(loc.downtown.pk, loc.westside.pk)) == ["Summer Day Camp"]
-    assert found(exclude=(finder.subcategories.lessons.pk,), limit=(finder.subcategories.lessons.pk, finder.subcategories.camp.pk)) == ["Summer Day Camp"]
+    assert found(
+        exclude=(finder.subcategories.lessons.pk,),
+        limit=(finder.subcategories.lessons.pk, finder.subcategories.camp.pk),
+    ) == ["Summer Day Camp"]
 
 
 def test_it_counts_each_facet_given_the_other_filters(finder):
@@ -125,14 +142,21 @@ def test_it_counts_each_facet_given_the_other_filters(finder):
     assert facets["days"] == {1: 2, 2: 0, 3: 1, 4: 0, 5: 1, 6: 0, 7: 0}
     assert facets["times"] == {1: 1, 2: 0, 3: 1}
     # Locations leave out the location filter but keep Monday.
-    assert facets["locations"] == {loc.downtown.pk: 2, loc.westside.pk: 0, loc.lakeview.pk: 1}
+    assert facets["locations"] == {
+        loc.downtown.pk: 2,
+        loc.westside.pk: 0,
+        loc.lakeview.pk: 1,
+    }
     assert facets["ages"] == {6: 1, 12: 1, 24: 1, 36: 1, 72: 0, 156: 0, 216: 1}
     assert facets["subcategories"] == {
         finder.subcategories.lessons.pk: 1,
         finder.subcategories.lap.pk: 1,
         finder.subcategories.camp.pk: 0,
     }
-    assert facets["programs"] == {finder.programs.aquatics.pk: 2, finder.programs.youth.pk: 0}
+    assert facets["programs"] == {
+        finder.programs.aquatics.pk: 2,
+        finder.programs.youth.pk: 0,
+    }
     assert facets["open_now"] == 2
 
 
@@ -176,7 +200,10 @@ def test_it_pages_by_the_page_size(finder):
     assert [s.title for s in first.sessions] == VISIBLE[:4]
     assert [s.title for s in second.sessions] == VISIBLE[4:]
     assert (first.pages, second.count, beyond.sessions) == (2, 6, [])
-    assert search.run(Criteria(sort="title", page_size=4, page=3), clamp_page=True).page == 2
+    assert (
+        search.run(Criteria(sort="title", page_size=4, page=3), clamp_page=True).page
+        == 2
+    )
 
 
 def test_it_serves_a_cached_result_until_an_import_invalidates_it(finder):
@@ -218,7 +245,9 @@ def test_it_answers_a_search_with_one_query_once_the_index_is_built(
         search.run(Criteria())
 
     with django_assert_num_queries(1):  # the page's sessions
-        search.run(Criteria(ages=(36,), days=(1, 2), locations=(finder.locations.downtown.pk,)))
+        search.run(
+            Criteria(ages=(36,), days=(1, 2), locations=(finder.locations.downtown.pk,))
+        )
 
 
 def test_it_rebuilds_the_index_after_the_cache_is_cleared(finder):
@@ -244,7 +273,11 @@ def test_it_drops_a_session_when_its_end_passes(finder):
 
     # Toddler Splash ended at 10:30 that day; Parent & Tot Swim ends at noon.
     assert sorted(s.title for s in before.sessions) == [
-        "Adult Lap Swim", "Parent & Tot Swim", "Preschool Swim", "Summer Day Camp", "Teen Swim Team",
+        "Adult Lap Swim",
+        "Parent & Tot Swim",
+        "Preschool Swim",
+        "Summer Day Camp",
+        "Teen Swim Team",
     ]
     assert "Parent & Tot Swim" not in [s.title for s in after.sessions]
     assert after.count == 4
@@ -254,7 +287,9 @@ def test_it_drops_a_session_when_its_end_passes(finder):
 def test_an_admin_unpublish_reaches_the_finder(client, finder):
     from django.contrib.auth import get_user_model
 
-    admin = get_user_model().objects.create_superuser("admin", "admin@ymca.example", "pw")
+    admin = get_user_model().objects.create_superuser(
+        "admin", "admin@ymca.example", "pw"
+    )
     client.force_login(admin)
     search.run(Criteria())
 

@@ -11,7 +11,10 @@ URL = "/activities/"
 
 
 def cards(response):
-    return re.findall(r'<h3 id="session-\d+"><a href="[^"]+">([^<]+)</a></h3>', response.content.decode())
+    return re.findall(
+        r'<h3 id="session-\d+"><a href="[^"]+">([^<]+)</a></h3>',
+        response.content.decode(),
+    )
 
 
 def card_html(response, title):
@@ -53,15 +56,15 @@ def test_it_words_availability_and_register_rules(client, finder):
 
     lap = card_html(response, "Adult Lap Swim")
     assert "<dd>18+ years</dd>" in lap
-    assert "availability-many\">10+ spots<" in lap
+    assert 'availability-many">10+ spots<' in lap
     assert "data-register" in lap
 
     preschool = card_html(response, "Preschool Swim")
-    assert "availability-waitlist\">Waiting list<" in preschool
+    assert 'availability-waitlist">Waiting list<' in preschool
     assert "data-register" in preschool  # full, but the wait list is open
 
     camp = card_html(response, "Summer Day Camp")
-    assert "availability-full\">Full<" in camp
+    assert 'availability-full">Full<' in camp
     assert "data-register" not in camp
     assert '<span class="note">Full</span>' in camp
 
@@ -88,7 +91,10 @@ def test_it_shows_zero_options_disabled_and_keeps_chosen_ones_usable(client, fin
         f'<input type="checkbox" id="location-{loc.downtown.pk}" name="locations" '
         f'value="{loc.downtown.pk}" checked>'
     ) in html
-    assert f'<label for="location-{loc.lakeview.pk}">Camp Lakeview <span class=count>(1)</span>' in html
+    assert (
+        f'<label for="location-{loc.lakeview.pk}">Camp Lakeview <span class=count>(1)</span>'
+        in html
+    )
     assert '<label for="day-2">Tuesday <span class=count>(0)</span>' in html
     assert "Showing 1-2 of 2 sessions" in html
 
@@ -99,8 +105,14 @@ def test_it_explains_an_empty_result_and_offers_to_drop_each_filter(client, find
 
     assert "No sessions found" in html
     assert "No sessions match all of these filters. Remove one to see more:" in html
-    assert '<a href="?times=2" data-finder-link>Remove <span class="visually-hidden">filter </span>Day: Monday</a>' in html
-    assert '<a href="?days=1" data-finder-link>Remove <span class="visually-hidden">filter </span>Time: Afternoon</a>' in html
+    assert (
+        '<a href="?times=2" data-finder-link>Remove <span class="visually-hidden">filter </span>Day: Monday</a>'
+        in html
+    )
+    assert (
+        '<a href="?days=1" data-finder-link>Remove <span class="visually-hidden">filter </span>Time: Afternoon</a>'
+        in html
+    )
 
 
 def test_it_explains_bad_input_instead_of_failing(client, finder):
@@ -110,7 +122,10 @@ def test_it_explains_bad_input_instead_of_failing(client, finder):
     assert response.status_code == 200
     assert cards(response) == []
     assert "Some filters could not be used" in html
-    assert "<li>Age: Select a valid choice. 999 is not one of the available choices.</li>" in html
+    assert (
+        "<li>Age: Select a valid choice. 999 is not one of the available choices.</li>"
+        in html
+    )
     assert "<li>Page: Enter a whole number.</li>" in html
 
 
@@ -118,8 +133,18 @@ def test_it_pages_by_the_chosen_page_size(client, finder):
     extra = make.session_class(finder.subcategories.lap, "Open Swim")
     for n in range(30):
         make.session(
-            extra, finder.locations.westside, f"Open Swim {n:02d}",
-            slots=[(["sunday"], "08:00", "09:00", dt.date(2027, 2, 7), dt.date(2027, 2, 28))],
+            extra,
+            finder.locations.westside,
+            f"Open Swim {n:02d}",
+            slots=[
+                (
+                    ["sunday"],
+                    "08:00",
+                    "09:00",
+                    dt.date(2027, 2, 7),
+                    dt.date(2027, 2, 28),
+                )
+            ],
         )
 
     first = client.get(URL, {"sort": "title"})
@@ -128,13 +153,18 @@ def test_it_pages_by_the_chosen_page_size(client, finder):
 
     assert len(cards(first)) == 25
     assert "Showing 1-25 of 36 sessions" in first.content.decode()
-    assert '<a href="?sort=title&amp;page=2" data-finder-link rel="next">Next' in first.content.decode()
+    assert (
+        '<a href="?sort=title&amp;page=2" data-finder-link rel="next">Next'
+        in first.content.decode()
+    )
     assert len(cards(second)) == 11
     assert "Showing 26-36 of 36 sessions" in second.content.decode()
     assert len(cards(big)) == 36
 
 
-def test_it_shows_a_session_page_with_sanitised_description_and_event_data(client, finder):
+def test_it_shows_a_session_page_with_sanitised_description_and_event_data(
+    client, finder
+):
     response = client.get(finder.tot.get_absolute_url())
     html = response.content.decode()
 
@@ -143,7 +173,9 @@ def test_it_shows_a_session_page_with_sanitised_description_and_event_data(clien
     assert "<script>alert" not in html
     assert "<li>Mon, Wed, 9:00 AM - 12:00 PM (Jan 4 - Mar 1, 2027)</li>" in html
     assert "100 Main St<br>Springfield, IL 62701" in html
-    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html).group(1))
+    data = json.loads(
+        re.search(r'<script type="application/ld\+json">(.*?)</script>', html).group(1)
+    )
     assert data["@type"] == "Event"
     assert data["name"] == "Parent & Tot Swim"
     assert data["startDate"] == "2027-01-04T09:00:00-06:00"
@@ -167,12 +199,17 @@ def test_it_shows_a_session_page_with_sanitised_description_and_event_data(clien
 
 
 def test_it_offers_a_calendar_file_with_the_recurring_times(client, finder):
-    response = client.get(reverse("activity_finder:session_calendar", args=[finder.camp.pk]))
+    response = client.get(
+        reverse("activity_finder:session_calendar", args=[finder.camp.pk])
+    )
     body = response.content.decode()
     lines = body.split("\r\n")
 
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
-    assert response["Content-Disposition"] == f'attachment; filename="session-{finder.camp.pk}.ics"'
+    assert (
+        response["Content-Disposition"]
+        == f'attachment; filename="session-{finder.camp.pk}.ics"'
+    )
     assert lines[0] == "BEGIN:VCALENDAR"
     assert "TZID:America/Chicago" in lines
     assert "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU" in lines
@@ -192,4 +229,9 @@ def test_it_hides_sessions_a_visitor_may_not_see(client, finder, name):
     session = getattr(finder, name)
 
     assert client.get(session.get_absolute_url()).status_code == 404
-    assert client.get(reverse("activity_finder:session_calendar", args=[session.pk])).status_code == 404
+    assert (
+        client.get(
+            reverse("activity_finder:session_calendar", args=[session.pk])
+        ).status_code
+        == 404
+    )
