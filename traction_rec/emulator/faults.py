@@ -213,7 +213,8 @@ def _check_options(kind, options):
             raise FaultError('status endpoint must be "query" or "token".')
     if kind in ("hang", "slow"):
         seconds = options.setdefault("seconds", 5.0 if kind == "hang" else 0.1)
-        if not isinstance(seconds, (int, float)) or not 0 <= seconds <= MAX_HANG_SECONDS:
+        number = isinstance(seconds, (int, float))
+        if not number or not 0 <= seconds <= MAX_HANG_SECONDS:
             raise FaultError(f"seconds must be between 0 and {MAX_HANG_SECONDS:g}.")
     if kind == "limit" and options.setdefault("kind", "daily") not in (
         "daily",

@@ -24,7 +24,9 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$")
+DATETIME_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$"
+)
 ID_RE = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 STANDARD_FIELDS = ("Id", "Name")
 TYPE_SAMPLE = 200
@@ -68,6 +70,13 @@ def _shift_value(value, delta):
             return value
         return (day + delta).isoformat() + value[10:]
     return value
+
+
+def _shifted(record, delta):
+    return {
+        key: _shift_value(value, delta) if isinstance(value, str) else value
+        for key, value in record.items()
+    }
 
 
 def _value_type(value):
@@ -136,13 +145,7 @@ class Org:
                     f"record."
                 )
             if weeks:
-                records = [
-                    {
-                        key: _shift_value(value, delta) if isinstance(value, str) else value
-                        for key, value in record.items()
-                    }
-                    for record in records
-                ]
+                records = [_shifted(record, delta) for record in records]
             obj = SObject(name=path.stem, records=records)
             declared = data.get("fields") or []
             obj.fields = {name.lower(): name for name in declared}

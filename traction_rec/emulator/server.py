@@ -5,9 +5,9 @@ A query is evaluated once, when its first page is asked for; the result
 records are kept under a query locator (a snapshot) and each page is
 serialised once. The same query on the same data, API version and day reuses
 the last MAX_RESULTS results and their serialised pages (the org bumps its
-generation on every change, so a changed org is evaluated afresh). At most MAX_CURSORS locators are
-kept; the oldest is then forgotten and answers INVALID_QUERY_LOCATOR, as an
-expired Salesforce cursor does.
+generation on every change, so a changed org is evaluated afresh). At most
+MAX_CURSORS locators are kept; the oldest is then forgotten and answers
+INVALID_QUERY_LOCATOR, as an expired Salesforce cursor does.
 """
 
 import json
@@ -35,6 +35,9 @@ MAX_CURSORS = 50
 MAX_RESULTS = 4
 JSON_TYPE = "application/json;charset=UTF-8"
 HTML_TYPE = "text/html;charset=UTF-8"
+
+DAILY_LIMIT = "TotalRequests Limit exceeded."
+CONCURRENT_LIMIT = "ConcurrentPerOrgLongTxn Limit exceeded."
 
 Request = namedtuple("Request", "method path status")
 
@@ -150,7 +153,7 @@ class OrgServer(ThreadingHTTPServer):
         self.page_size = page_size
         # Salesforce clamps batchSize to 200..2000; a page size below 200 set
         # on the server drops the floor to 1 so tests can page a small org.
-        self.min_batch = SALESFORCE_MIN_BATCH if page_size >= SALESFORCE_MIN_BATCH else 1
+        self.min_batch = 1 if page_size < SALESFORCE_MIN_BATCH else SALESFORCE_MIN_BATCH
         self.api_limit = api_limit
         self.api_usage = 0
         self.requests = []
@@ -278,7 +281,9 @@ class Handler(BaseHTTPRequestHandler):
             # A bug of the local org: answer as Salesforce does, keep the trace.
             logger.exception("The local org failed on %s %s", method, path)
             reply = error_reply(
-                500, "UNKNOWN_EXCEPTION", "An unexpected error occurred in the local org."
+                500,
+                "UNKNOWN_EXCEPTION",
+                "An unexpected error occurred in the local org.",
             )
 
         self._send(method, path, reply)
@@ -307,7 +312,9 @@ class Handler(BaseHTTPRequestHandler):
             )
         except GrantError as exc:
             logger.info("Token refused: %s (%s)", exc.error, exc.description)
-            return Reply(400, {"error": exc.error, "error_description": exc.description})
+            return Reply(
+                400, {"error": exc.error, "error_description": exc.description}
+            )
         logger.info("Token issued (%s so far)", server.authority.issued)
         return Reply(200, granted)
 
@@ -337,7 +344,7 @@ class Handler(BaseHTTPRequestHandler):
             logger.info("Fault: %s tokens revoked", revoked)
             raise error_reply(401, "INVALID_SESSION_ID", "Session expired or invalid")
         if server.api_usage > server.api_limit:
-            raise error_reply(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+            raise error_reply(403, "REQUEST_LIMIT_EXCEEDED", DAILY_LIMIT)
 
         resource = segments[4:]
         if resource == ["query"] or resource == ["query", ""]:
@@ -349,7 +356,10 @@ class Handler(BaseHTTPRequestHandler):
         if resource in ([], [""]):
             return Reply(
                 200,
-                {"query": f"/services/data/{version}/query", "sobjects": f"/services/data/{version}/sobjects"},
+                {
+                    "query": f"/services/data/{version}/query",
+                    "sobjects": f"/services/data/{version}/sobjects",
+                },
             )
         raise error_reply(404, "NOT_FOUND", "The requested resource does not exist")
 
@@ -378,7 +388,9 @@ class Handler(BaseHTTPRequestHandler):
         server = self.server
         soql = (parse_qs(query_string).get("q") or [""])[0]
         if not soql.strip():
-            raise error_reply(400, "MALFORMED_QUERY", "A query string has to be specified")
+            raise error_reply(
+                400, "MALFORMED_QUERY", "A query string has to be specified"
+            )
         org = server.org
         today = org.today
         compiled = soql_module.compile_query(org, soql, today=today)
@@ -434,9 +446,8 @@ class Handler(BaseHTTPRequestHandler):
         if done and locator and fault is None:
             # The last page was read: Salesforce closes the cursor.
             self.server.close_cursor(locator)
-        body = b"".join(
-            (head.encode(), b'"records":', cursor.result.page_json(offset, cursor.batch), b"}")
-        )
+        records_json = cursor.result.page_json(offset, cursor.batch)
+        body = b"".join((head.encode(), b'"records":', records_json, b"}"))
         if fault is not None:
             raise self._body_fault(fault, body)
         return Reply(200, body)
@@ -454,7 +465,9 @@ class Handler(BaseHTTPRequestHandler):
                 raise Reply(code, MAINTENANCE_PAGE, HTML_TYPE)
             if code == 503:
                 raise error_reply(
-                    503, "SERVER_UNAVAILABLE", "Server temporarily unavailable; try again later."
+                    503,
+                    "SERVER_UNAVAILABLE",
+                    "Server temporarily unavailable; try again later.",
                 )
             if code == 500:
                 raise error_reply(
@@ -471,10 +484,8 @@ class Handler(BaseHTTPRequestHandler):
             raise Reply(200, LOGIN_PAGE, HTML_TYPE)
         if kind == "limit":
             if fault.options["kind"] == "concurrent":
-                raise error_reply(
-                    403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded."
-                )
-            raise error_reply(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+                raise error_reply(403, "REQUEST_LIMIT_EXCEEDED", CONCURRENT_LIMIT)
+            raise error_reply(403, "REQUEST_LIMIT_EXCEEDED", DAILY_LIMIT)
         if kind == "invalid_locator":
             raise error_reply(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         if kind == "redirect":
@@ -490,7 +501,8 @@ class Handler(BaseHTTPRequestHandler):
     def _body_fault(self, fault, body):
         kind = fault.kind
         if kind == "malformed_json":
-            return Reply(200, body.replace(b'"records":[', b'"records":[<<not json>>', 1))
+            broken = body.replace(b'"records":[', b'"records":[<<not json>>', 1)
+            return Reply(200, broken)
         if kind == "truncated_json":
             return Reply(200, body[: len(body) // 2])
         if kind == "drop_connection":

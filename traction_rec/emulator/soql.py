@@ -38,6 +38,7 @@ ESCAPES = {
     "n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f",
     '"': '"', "'": "'", "\\": "\\",
 }
+HEX_DIGITS = "0123456789abcdefABCDEF"
 # Kept as written: LIKE reads them as literal % and _.
 LIKE_ESCAPES = {"%", "_"}
 
@@ -79,7 +80,8 @@ def _located(soql, pos, message):
     line_end = soql.find("\n", pos)
     line = soql[line_start : line_end if line_end != -1 else len(soql)]
     column = pos - line_start + 1
-    return f"\n{line}\n{' ' * (column - 1)}^\nERROR at Row:{row}:Column:{column}\n{message}"
+    caret = " " * (column - 1) + "^"
+    return f"\n{line}\n{caret}\nERROR at Row:{row}:Column:{column}\n{message}"
 
 
 def tokenize(soql):
@@ -159,7 +161,7 @@ def _read_string(soql, start):
                 continue
             if code in "uU":
                 digits = soql[pos + 2 : pos + 6]
-                if len(digits) == 4 and all(c in "0123456789abcdefABCDEF" for c in digits):
+                if len(digits) == 4 and all(c in HEX_DIGITS for c in digits):
                     out.append(chr(int(digits, 16)))
                     pos += 6
                     continue
@@ -274,7 +276,9 @@ class Parser:
         token = token or self.token
         raise SOQLError(
             "MALFORMED_QUERY",
-            _located(self.soql, token.pos, message or f"unexpected token: '{token.text}'"),
+            _located(
+                self.soql, token.pos, message or f"unexpected token: '{token.text}'"
+            ),
         )
 
     def unsupported(self, what):
@@ -299,7 +303,9 @@ class Parser:
         if self.token.kind != "name" or "." in self.token.value:
             self.fail()
         object_token = self.advance()
-        query = Query(fields=fields, object_name=object_token.value, object_pos=object_token.pos)
+        query = Query(
+            fields=fields, object_name=object_token.value, object_pos=object_token.pos
+        )
         if self.token.kind == "name" and "." not in self.token.value:
             query.alias = self.advance().value
         if self.accept_keyword("where"):
@@ -342,7 +348,8 @@ class Parser:
 
     def count(self):
         token = self.token
-        if token.kind != "number" or not isinstance(token.value, int) or token.value < 0:
+        whole = token.kind == "number" and isinstance(token.value, int)
+        if not whole or token.value < 0:
             self.fail()
         return self.advance().value
 
@@ -589,12 +596,17 @@ class Compiler:
             key = tuple(hop[0].lower() for hop in hops) + (name.lower(),)
             if key in seen:
                 written = ".".join(path.parts)
-                self.error("MALFORMED_QUERY", path.pos, f"duplicate field selected: {written}")
+                self.error(
+                    "MALFORMED_QUERY", path.pos, f"duplicate field selected: {written}"
+                )
             seen.add(key)
             level = root
             for relationship, lookup, target in hops:
                 for entry in level:
-                    if entry[0] == "relationship" and entry[1].lower() == relationship.lower():
+                    if (
+                        entry[0] == "relationship"
+                        and entry[1].lower() == relationship.lower()
+                    ):
                         level = entry[4]
                         break
                 else:
@@ -629,7 +641,9 @@ class Compiler:
 
         if op == "like":
             if node.value.kind != "string":
-                self.error("INVALID_FIELD", node.value.pos, "LIKE needs a quoted pattern.")
+                self.error(
+                    "INVALID_FIELD", node.value.pos, "LIKE needs a quoted pattern."
+                )
             pattern = _like_regex(node.value.value)
             return lambda record: _matches_like(get(record), pattern)
 
@@ -652,9 +666,9 @@ class Compiler:
             return lambda record: get(record) is not None and not includes(record)
 
         normalize = _normalizer(kind)
+        literals = node.value if isinstance(node.value, list) else [node.value]
         if kind == "datetime" and any(
-            literal.kind == "date_literal"
-            for literal in (node.value if isinstance(node.value, list) else [node.value])
+            literal.kind == "date_literal" for literal in literals
         ):
             normalize = _date_part
         if op in ("in", "notin"):
@@ -732,13 +746,13 @@ class Compiler:
             kind == "datetime" and literal.kind == "date"
         ):
             quoted = kind in ("string", "id", "reference")
-            type_name = {"id": "id", "reference": "id", "double": "double"}.get(kind, kind)
-            how = "should be enclosed in quotes" if quoted else "should not be enclosed in quotes"
+            type_name = "id" if kind == "reference" else kind
+            how = "should" if quoted else "should not"
             self.error(
                 "INVALID_FIELD",
                 literal.pos,
                 f"value of filter criterion for field '{name}' must be of type "
-                f"{type_name} and {how}",
+                f"{type_name} and {how} be enclosed in quotes",
             )
         if kind in ("id", "reference") and not _is_id(value):
             self.error(

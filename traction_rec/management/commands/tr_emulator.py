@@ -20,7 +20,9 @@ class Command(BaseCommand):
     requires_system_checks = []
 
     def add_arguments(self, parser):
-        parser.add_argument("--org", required=True, help="Folder of <Object>.json files.")
+        parser.add_argument(
+            "--org", required=True, help="Folder of <Object>.json files."
+        )
         parser.add_argument("--port", type=int, default=0, help="Port (0: a free one).")
         parser.add_argument(
             "--cert", required=True, help="PEM X.509 certificate of the connected app."
@@ -28,7 +30,11 @@ class Command(BaseCommand):
         parser.add_argument("--consumer-key", default="demo-consumer-key")
         parser.add_argument("--username", default="integration@ymca.example")
         parser.add_argument("--audience", default="https://login.salesforce.com")
-        parser.add_argument("--today", help="Fixed today, YYYY-MM-DD (default: the date).")
+        parser.add_argument(
+            "--today",
+            help="Fixed today, YYYY-MM-DD (default: the date when it starts; a "
+            "long-running org keeps that day).",
+        )
         parser.add_argument(
             "--page-size", type=int, default=MAX_BATCH, help="Records a page (1-2000)."
         )
@@ -48,7 +54,9 @@ class Command(BaseCommand):
         try:
             org = Org.load(options["org"], today=today)
         except OrgError as exc:
-            raise CommandError(f"{exc} Point --org at a folder like ../shared/sample-org.")
+            raise CommandError(
+                f"{exc} Point --org at a folder like ../shared/sample-org."
+            ) from None
 
         try:
             server = OrgServer(
