@@ -71,7 +71,10 @@ class Api:
         if batch_size is not None:
             headers["Sforce-Query-Options"] = f"batchSize={batch_size}"
         return self.session.get(
-            self.handle.url + path, params=params or None, headers=headers, timeout=timeout
+            self.handle.url + path,
+            params=params or None,
+            headers=headers,
+            timeout=timeout,
         )
 
     def query(self, soql, **kwargs):

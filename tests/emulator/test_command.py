@@ -57,7 +57,9 @@ def test_it_serves_until_sigterm(sample_org_dir, cert_file, key_pair, tmp_path):
             headers=headers,
             timeout=10,
         ).json()
-        second = requests.get(url + first["nextRecordsUrl"], headers=headers, timeout=10)
+        second = requests.get(
+            url + first["nextRecordsUrl"], headers=headers, timeout=10
+        )
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=10)
         rest = process.stdout.read()
@@ -78,7 +80,9 @@ def test_it_serves_until_sigterm(sample_org_dir, cert_file, key_pair, tmp_path):
 
 def test_it_names_a_certificate_it_cannot_read(sample_org_dir, tmp_path):
     with pytest.raises(CommandError) as raised:
-        call_command("tr_emulator", org=str(sample_org_dir), cert=str(tmp_path / "none.pem"))
+        call_command(
+            "tr_emulator", org=str(sample_org_dir), cert=str(tmp_path / "none.pem")
+        )
 
     assert str(raised.value) == (
         f"Cannot read the certificate {tmp_path / 'none.pem'} (No such file or "
@@ -111,7 +115,10 @@ def test_it_refuses_a_missing_org_folder(cert_file, tmp_path):
 def test_it_refuses_a_bad_fault(sample_org_dir, cert_file):
     with pytest.raises(CommandError) as raised:
         call_command(
-            "tr_emulator", org=str(sample_org_dir), cert=str(cert_file), fault=["status:code=200"]
+            "tr_emulator",
+            org=str(sample_org_dir),
+            cert=str(cert_file),
+            fault=["status:code=200"],
         )
 
     assert str(raised.value) == (
@@ -121,6 +128,8 @@ def test_it_refuses_a_bad_fault(sample_org_dir, cert_file):
 
 def test_it_refuses_a_bad_today(sample_org_dir, cert_file):
     with pytest.raises(CommandError) as raised:
-        call_command("tr_emulator", org=str(sample_org_dir), cert=str(cert_file), today="12/04")
+        call_command(
+            "tr_emulator", org=str(sample_org_dir), cert=str(cert_file), today="12/04"
+        )
 
     assert str(raised.value) == "--today must be a date like 2026-12-04, not '12/04'."

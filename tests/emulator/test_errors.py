@@ -63,7 +63,8 @@ def test_a_syntax_error_is_a_malformed_query(api):
         "SELECT Id FROM TREX1__Location__c WHERE Name = 'unterminated",
         "SELECT Id FROM TREX1__Location__c WHERE Name = 'bad \\q escape'",
         "SELECT Id FROM TREX1__Location__c WHERE Name IN ('a', )",
-        "SELECT Id FROM TREX1__Location__c WHERE Name = 'a' AND Id != null OR Name = 'b'",
+        "SELECT Id FROM TREX1__Location__c WHERE Name = 'a' AND Id != null "
+        "OR Name = 'b'",
         "SELECT Id FROM TREX1__Location__c WHERE (Name = 'a'",
         "SELECT Id FROM TREX1__Location__c LIMIT many",
         "SELECT Id FROM TREX1__Location__c WHERE Name = :name",
@@ -116,11 +117,15 @@ def test_an_unknown_field_is_invalid_field(api):
 
 
 def test_an_unknown_field_behind_a_relationship_names_the_related_object(api):
-    response = api.query("SELECT TREX1__Location__r.Colour__c FROM TREX1__Course_Option__c")
+    response = api.query(
+        "SELECT TREX1__Location__r.Colour__c FROM TREX1__Course_Option__c"
+    )
 
     assert response.status_code == 400
     assert error(response)[0] == "INVALID_FIELD"
-    assert "No such column 'Colour__c' on entity 'TREX1__Location__c'" in error(response)[1]
+    assert "No such column 'Colour__c' on entity 'TREX1__Location__c'" in (
+        error(response)[1]
+    )
 
 
 def test_an_unknown_relationship_is_invalid_field(api):
@@ -184,7 +189,9 @@ def test_a_literal_of_the_wrong_type_is_invalid_field(api, condition, message):
 
 
 def test_a_malformed_id_is_refused(api):
-    response = api.query("SELECT Id FROM TREX1__Course_Option__c WHERE TREX1__Location__c IN ('x')")
+    response = api.query(
+        "SELECT Id FROM TREX1__Course_Option__c WHERE TREX1__Location__c IN ('x')"
+    )
 
     assert response.status_code == 400
     assert error(response)[0] == "INVALID_QUERY_FILTER_OPERATOR"
@@ -201,7 +208,9 @@ def test_an_injected_quote_stays_inside_the_literal(api):
 
 
 def test_an_unknown_api_version_is_not_found(api):
-    response = api.get("/services/data/v12.0/query", q="SELECT Id FROM TREX1__Location__c")
+    response = api.get(
+        "/services/data/v12.0/query", q="SELECT Id FROM TREX1__Location__c"
+    )
 
     assert response.status_code == 404
     assert error(response) == ("NOT_FOUND", "The requested resource does not exist")
@@ -212,7 +221,11 @@ def test_the_versions_list_needs_no_token(org):
 
     assert response.status_code == 200
     versions = response.json()
-    assert {"label": "Winter '25", "url": "/services/data/v62.0", "version": "62.0"} in versions
+    assert {
+        "label": "Winter '25",
+        "url": "/services/data/v62.0",
+        "version": "62.0",
+    } in versions
     assert versions[-1]["version"] == "68.0"
     assert versions[-1]["label"] == "Winter '27"
     assert response.headers["Sforce-Limit-Info"] == "api-usage=0/15000"
@@ -233,12 +246,16 @@ def test_the_daily_limit_is_enforced(sample_org_dir, key_pair):
         client = Api(handle, key_pair[0])
         client.login()
         statuses = [
-            client.query("SELECT Id FROM TREX1__Location__c").status_code for _ in range(3)
+            client.query("SELECT Id FROM TREX1__Location__c").status_code
+            for _ in range(3)
         ]
         refused = client.query("SELECT Id FROM TREX1__Location__c")
 
     assert statuses == [200, 200, 403]
     assert refused.json() == [
-        {"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}
+        {
+            "message": "TotalRequests Limit exceeded.",
+            "errorCode": "REQUEST_LIMIT_EXCEEDED",
+        }
     ]
     assert refused.headers["Sforce-Limit-Info"] == "api-usage=4/2"

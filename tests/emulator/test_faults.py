@@ -157,7 +157,9 @@ def test_request_limit_exceeded(small_pages_org, small_api, kind, message):
     answers = pages(small_api)
 
     assert [answer.status_code for answer in answers] == [200, 200, 403]
-    assert answers[-1].json() == [{"message": message, "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+    assert answers[-1].json() == [
+        {"message": message, "errorCode": "REQUEST_LIMIT_EXCEEDED"}
+    ]
 
 
 def test_invalid_query_locator_on_a_next_page(small_pages_org, small_api):
@@ -193,7 +195,8 @@ def test_redirect_to_the_login_page(small_pages_org, small_api):
     followed = small_api.query(QUERY)
 
     assert raw.status_code == 302
-    assert raw.headers["Location"] == f"{small_pages_org.url}/secur/login_page.jsp?ec=302"
+    login_page = f"{small_pages_org.url}/secur/login_page.jsp"
+    assert raw.headers["Location"] == f"{login_page}?ec=302"
     assert followed.status_code == 200
     assert followed.url.startswith(f"{small_pages_org.url}/secur/login_page.jsp")
     assert followed.headers["Content-Type"] == "text/html;charset=UTF-8"
@@ -260,7 +263,11 @@ def test_clear_removes_every_fault(small_pages_org, small_api):
     "kind, options, message",
     [
         ("explode", {}, "Unknown fault 'explode'; choose one of "),
-        ("status", {"code": 200}, "status code must be an HTTP error code (400 to 599)."),
+        (
+            "status",
+            {"code": 200},
+            "status code must be an HTTP error code (400 to 599).",
+        ),
         ("hang", {"seconds": 600}, "seconds must be between 0 and 60."),
         ("limit", {"kind": "weekly"}, 'limit kind must be "daily" or "concurrent".'),
         ("html", {"code": 500}, "The fault 'html' takes no option code"),

@@ -38,7 +38,12 @@ def test_it_moves_every_date_by_whole_weeks_to_today(sample_org_dir, today, week
     moved = org.records(OPTION)[0]
     delta = dt.timedelta(weeks=weeks)
     assert org.shift_days == weeks * 7
-    for name in ("TREX1__Start_Date__c", "TREX1__End_Date__c", "TREX1__Register_Online_To_Date__c"):
+    dates = (
+        "TREX1__Start_Date__c",
+        "TREX1__End_Date__c",
+        "TREX1__Register_Online_To_Date__c",
+    )
+    for name in dates:
         expected = dt.date.fromisoformat(original[name]) + delta
         assert moved[name] == expected.isoformat()
         assert expected.weekday() == dt.date.fromisoformat(original[name]).weekday()
@@ -68,7 +73,9 @@ def test_the_query_date_literals_follow_the_fixed_today(sample_org_dir, key_pair
     ) as handle:
         client = Api(handle, key_pair[0])
         client.login()
-        found, _ = client.query_all(f"SELECT Id FROM {OPTION} WHERE TREX1__End_Date__c >= TODAY")
+        found, _ = client.query_all(
+            f"SELECT Id FROM {OPTION} WHERE TREX1__End_Date__c >= TODAY"
+        )
 
     assert sorted(r["Id"] for r in found) == expected
     assert 0 < len(expected) < 384
@@ -135,7 +142,9 @@ def test_it_refuses_a_folder_without_objects(tmp_path):
     with pytest.raises(OrgError) as raised:
         Org.load(tmp_path)
 
-    assert str(raised.value) == f"The org folder {tmp_path} holds no <Object>.json files."
+    assert str(raised.value) == (
+        f"The org folder {tmp_path} holds no <Object>.json files."
+    )
 
 
 def test_it_refuses_a_file_that_is_not_json(tmp_path):
@@ -144,11 +153,15 @@ def test_it_refuses_a_file_that_is_not_json(tmp_path):
     with pytest.raises(OrgError) as raised:
         Org.load(tmp_path)
 
-    assert str(raised.value).startswith(f"{tmp_path / 'TREX1__Location__c.json'} cannot be read as JSON")
+    assert str(raised.value).startswith(
+        f"{tmp_path / 'TREX1__Location__c.json'} cannot be read as JSON"
+    )
 
 
 def test_it_refuses_records_without_an_id(tmp_path):
-    (tmp_path / "TREX1__Location__c.json").write_text(json.dumps({"records": [{"Name": "x"}]}))
+    (tmp_path / "TREX1__Location__c.json").write_text(
+        json.dumps({"records": [{"Name": "x"}]})
+    )
 
     with pytest.raises(OrgError) as raised:
         Org.load(tmp_path)

@@ -5,7 +5,9 @@ import re
 from .conftest import VERSION, records
 
 OPTION = "TREX1__Course_Option__c"
-NEXT_URL = re.compile(rf"^/services/data/{re.escape(VERSION)}/query/(01g[0-9A-Z]{{15}})-(\d+)$")
+NEXT_URL = re.compile(
+    rf"^/services/data/{re.escape(VERSION)}/query/(01g[0-9A-Z]{{15}})-(\d+)$"
+)
 
 
 def test_it_pages_by_the_servers_page_size(small_api, sample_org_dir):

@@ -16,7 +16,9 @@ def ids(found):
 
 
 def option_ids(sample_org_dir, keep):
-    return sorted(record["Id"] for record in records(sample_org_dir, OPTION) if keep(record))
+    return sorted(
+        record["Id"] for record in records(sample_org_dir, OPTION) if keep(record)
+    )
 
 
 def test_it_resolves_relationship_paths_into_nested_records(api, sample_org_dir):
@@ -28,6 +30,7 @@ def test_it_resolves_relationship_paths_into_nested_records(api, sample_org_dir)
     link = links[0]
     option = options[link["TREX1__Course_Option__c"]]
     session = sessions[link["TREX1__Course_Session__c"]]
+    location_id = option["TREX1__Location__c"]
 
     response = api.query(
         "SELECT Id, TREX1__Course_Option__r.Name, "
@@ -50,12 +53,15 @@ def test_it_resolves_relationship_paths_into_nested_records(api, sample_org_dir)
         },
         "Id": link["Id"],
         "TREX1__Course_Option__r": {
-            "attributes": {"type": OPTION, "url": f"{sobjects}/{OPTION}/{option['Id']}"},
+            "attributes": {
+                "type": OPTION,
+                "url": f"{sobjects}/{OPTION}/{option['Id']}",
+            },
             "Name": option["Name"],
             "TREX1__Location__r": {
                 "attributes": {
                     "type": "TREX1__Location__c",
-                    "url": f"{sobjects}/TREX1__Location__c/{option['TREX1__Location__c']}",
+                    "url": f"{sobjects}/TREX1__Location__c/{location_id}",
                 },
                 "Name": locations[option["TREX1__Location__c"]]["Name"],
             },
@@ -94,7 +100,8 @@ def test_names_are_case_insensitive_and_keys_keep_the_api_casing(api, sample_org
 
 
 def test_a_field_may_be_qualified_by_an_alias(api, sample_org_dir):
-    expected = sorted(record["Name"] for record in records(sample_org_dir, "TREX1__Program__c"))
+    programs = records(sample_org_dir, "TREX1__Program__c")
+    expected = sorted(record["Name"] for record in programs)
 
     response = api.query("SELECT p.Name FROM TREX1__Program__c p ORDER BY p.Name")
 
@@ -117,7 +124,9 @@ def test_a_field_may_be_qualified_by_an_alias(api, sample_org_dir):
 def test_each_comparison_on_a_number(api, sample_org_dir, op, keep):
     expected = option_ids(sample_org_dir, lambda r: keep(r["TREX1__Capacity__c"]))
 
-    found, _ = api.query_all(f"SELECT Id FROM {OPTION} WHERE TREX1__Capacity__c {op} 12")
+    found, _ = api.query_all(
+        f"SELECT Id FROM {OPTION} WHERE TREX1__Capacity__c {op} 12"
+    )
 
     assert ids(found) == expected
     assert 0 < len(expected) < 384 or op in ("!=",)
@@ -129,7 +138,9 @@ def test_a_decimal_and_a_negative_number(api, sample_org_dir):
         sample_org_dir, lambda r: r["TREX1__Total_Capacity_Available__c"] < 0
     )
 
-    found_halves, _ = api.query_all(f"SELECT Id FROM {OPTION} WHERE TREX1__Age_Min__c = 0.5")
+    found_halves, _ = api.query_all(
+        f"SELECT Id FROM {OPTION} WHERE TREX1__Age_Min__c = 0.5"
+    )
     found_overbooked, _ = api.query_all(
         f"SELECT Id FROM {OPTION} WHERE TREX1__Total_Capacity_Available__c <= -1"
     )
@@ -144,7 +155,8 @@ def test_not_equal_matches_null_values_as_salesforce_does(api, sample_org_dir):
     found, _ = api.query_all(f"SELECT Id FROM {OPTION} WHERE TREX1__Age_Max__c != 3")
 
     assert ids(found) == expected
-    assert sum(1 for r in records(sample_org_dir, OPTION) if r["TREX1__Age_Max__c"] is None) == 146
+    all_options = records(sample_org_dir, OPTION)
+    assert sum(1 for r in all_options if r["TREX1__Age_Max__c"] is None) == 146
 
 
 def test_null_and_not_null(api, sample_org_dir):
@@ -167,8 +179,12 @@ def test_null_and_not_null(api, sample_org_dir):
 
 
 def test_booleans(api, sample_org_dir):
-    online = option_ids(sample_org_dir, lambda r: r["TREX1__Available_Online__c"] is True)
-    offline = option_ids(sample_org_dir, lambda r: r["TREX1__Available_Online__c"] is False)
+    online = option_ids(
+        sample_org_dir, lambda r: r["TREX1__Available_Online__c"] is True
+    )
+    offline = option_ids(
+        sample_org_dir, lambda r: r["TREX1__Available_Online__c"] is False
+    )
 
     found_online, _ = api.query_all(
         f"SELECT Id FROM {OPTION} WHERE TREX1__Available_Online__c = TRUE"
@@ -187,10 +203,14 @@ def test_in_and_not_in_on_a_lookup(api, sample_org_dir):
     locations = records(sample_org_dir, "TREX1__Location__c")
     chosen = [locations[0]["Id"], locations[2]["Id"]]
     inside = option_ids(sample_org_dir, lambda r: r["TREX1__Location__c"] in chosen)
-    outside = option_ids(sample_org_dir, lambda r: r["TREX1__Location__c"] not in chosen)
+    outside = option_ids(
+        sample_org_dir, lambda r: r["TREX1__Location__c"] not in chosen
+    )
     listed = ", ".join(f"'{value}'" for value in chosen)
 
-    found_in, _ = api.query_all(f"SELECT Id FROM {OPTION} WHERE TREX1__Location__c IN ({listed})")
+    found_in, _ = api.query_all(
+        f"SELECT Id FROM {OPTION} WHERE TREX1__Location__c IN ({listed})"
+    )
     found_out, _ = api.query_all(
         f"SELECT Id FROM {OPTION} WHERE TREX1__Location__c NOT IN ({listed})"
     )
@@ -206,7 +226,8 @@ def test_a_15_character_id_matches_its_18_character_form(api, sample_org_dir):
         f"SELECT Name FROM TREX1__Location__c WHERE Id = '{location['Id'][:15]}'"
     )
 
-    assert [record["Name"] for record in response.json()["records"]] == [location["Name"]]
+    found = [record["Name"] for record in response.json()["records"]]
+    assert found == [location["Name"]]
 
 
 def test_string_comparison_ignores_case(api, sample_org_dir):
@@ -220,9 +241,8 @@ def test_string_comparison_ignores_case(api, sample_org_dir):
 
 
 def test_a_unicode_escape_in_a_string_literal(api, sample_org_dir):
-    course = next(
-        record for record in records(sample_org_dir, "TREX1__Course__c") if "&" in record["Name"]
-    )
+    courses = records(sample_org_dir, "TREX1__Course__c")
+    course = next(record for record in courses if "&" in record["Name"])
     escaped = course["Name"].replace("&", "\\u0026")
 
     response = api.query(f"SELECT Id FROM TREX1__Course__c WHERE Name = '{escaped}'")
@@ -238,7 +258,9 @@ def test_today_and_yesterday(api, sample_org_dir):
         sample_org_dir, lambda r: r["TREX1__Register_Online_To_Date__c"] > yesterday
     )
 
-    found_current, _ = api.query_all(f"SELECT Id FROM {OPTION} WHERE TREX1__End_Date__c >= TODAY")
+    found_current, _ = api.query_all(
+        f"SELECT Id FROM {OPTION} WHERE TREX1__End_Date__c >= TODAY"
+    )
     found_open, _ = api.query_all(
         f"SELECT Id FROM {OPTION} WHERE TREX1__Register_Online_To_Date__c > YESTERDAY"
     )
@@ -249,18 +271,21 @@ def test_today_and_yesterday(api, sample_org_dir):
 
 
 def test_an_iso_date_literal(api, sample_org_dir):
-    expected = option_ids(sample_org_dir, lambda r: r["TREX1__Start_Date__c"] == "2027-01-05")
+    expected = option_ids(
+        sample_org_dir, lambda r: r["TREX1__Start_Date__c"] == "2027-01-05"
+    )
 
-    found, _ = api.query_all(f"SELECT Id FROM {OPTION} WHERE TREX1__Start_Date__c = 2027-01-05")
+    found, _ = api.query_all(
+        f"SELECT Id FROM {OPTION} WHERE TREX1__Start_Date__c = 2027-01-05"
+    )
 
     assert ids(found) == expected != []
 
 
 def test_and_or_not_and_parentheses(api, sample_org_dir):
     def keep(r):
-        return (r["TREX1__Capacity__c"] > 12 or r["TREX1__Instructor__c"] is None) and not (
-            r["TREX1__Available_Online__c"] is False
-        )
+        either = r["TREX1__Capacity__c"] > 12 or r["TREX1__Instructor__c"] is None
+        return either and r["TREX1__Available_Online__c"] is not False
 
     expected = option_ids(sample_org_dir, keep)
 
@@ -279,16 +304,20 @@ def test_the_product_query_of_the_e2e_test_selects_what_the_rules_select(
     options = by_id(sample_org_dir, OPTION)
     sessions = by_id(sample_org_dir, "TREX1__Course_Session__c")
     yesterday = (TODAY - dt.timedelta(days=1)).isoformat()
-    expected = sorted(
-        link["Id"]
-        for link in records(sample_org_dir, "TREX1__Course_Session_Option__c")
-        if options[link["TREX1__Course_Option__c"]]["TREX1__Available_Online__c"]
-        and options[link["TREX1__Course_Option__c"]]["TREX1__Register_Online_To_Date__c"]
-        > yesterday
-        and options[link["TREX1__Course_Option__c"]]["TREX1__End_Date__c"] >= TODAY.isoformat()
-        and sessions[link["TREX1__Course_Session__c"]]["TREX1__Available_Online__c"]
-        and sessions[link["TREX1__Course_Session__c"]]["TREX1__Num_Option_Entitlements__c"] <= 1
-    )
+
+    def selected(link):
+        option = options[link["TREX1__Course_Option__c"]]
+        session = sessions[link["TREX1__Course_Session__c"]]
+        return (
+            option["TREX1__Available_Online__c"]
+            and option["TREX1__Register_Online_To_Date__c"] > yesterday
+            and option["TREX1__End_Date__c"] >= TODAY.isoformat()
+            and session["TREX1__Available_Online__c"]
+            and session["TREX1__Num_Option_Entitlements__c"] <= 1
+        )
+
+    links = records(sample_org_dir, "TREX1__Course_Session_Option__c")
+    expected = sorted(link["Id"] for link in links if selected(link))
 
     found, _ = api.query_all(
         "SELECT Id FROM TREX1__Course_Session_Option__c WHERE "
@@ -315,13 +344,17 @@ def test_order_by_and_limit(api, sample_org_dir):
 
     body = response.json()
     assert body["totalSize"] == 5
-    assert [record["Name"] for record in body["records"]] == [r["Name"] for r in expected]
+    found = [record["Name"] for record in body["records"]]
+    assert found == [r["Name"] for r in expected]
 
 
 def test_order_by_puts_nulls_first_ascending_unless_told(api, sample_org_dir):
-    nulls = sum(1 for r in records(sample_org_dir, OPTION) if r["TREX1__Age_Max__c"] is None)
+    all_options = records(sample_org_dir, OPTION)
+    nulls = sum(1 for r in all_options if r["TREX1__Age_Max__c"] is None)
 
-    first = api.query(f"SELECT TREX1__Age_Max__c FROM {OPTION} ORDER BY TREX1__Age_Max__c")
+    first = api.query(
+        f"SELECT TREX1__Age_Max__c FROM {OPTION} ORDER BY TREX1__Age_Max__c"
+    )
     last = api.query(
         f"SELECT TREX1__Age_Max__c FROM {OPTION} ORDER BY TREX1__Age_Max__c NULLS LAST"
     )
@@ -331,14 +364,16 @@ def test_order_by_puts_nulls_first_ascending_unless_told(api, sample_org_dir):
     assert first_values[:nulls] == [None] * nulls
     assert first_values[nulls] is not None
     assert last_values[-nulls:] == [None] * nulls
-    assert last_values[: len(last_values) - nulls] == sorted(v for v in first_values if v is not None)
+    filled = sorted(v for v in first_values if v is not None)
+    assert last_values[: len(last_values) - nulls] == filled
 
 
 def test_like_and_includes(api, sample_org_dir):
     swims = option_ids(sample_org_dir, lambda r: "swim" in r["Name"].lower())
-    tuesdays = option_ids(
-        sample_org_dir, lambda r: "Tuesday" in (r["TREX1__Day_of_Week__c"] or "").split(";")
-    )
+    def on_tuesday(r):
+        return "Tuesday" in (r["TREX1__Day_of_Week__c"] or "").split(";")
+
+    tuesdays = option_ids(sample_org_dir, on_tuesday)
 
     found_swims, _ = api.query_all(f"SELECT Id FROM {OPTION} WHERE Name LIKE '%Swim%'")
     found_tuesdays, _ = api.query_all(
@@ -409,7 +444,15 @@ def odd_org(tmp_path, key_pair):
         (r"Bell\bFeed\f", "Bell\bFeed\f"),
         (r"Cr\u00e8me br\u00FBl\u00e9e", "Crème brûlée"),
     ],
-    ids=["quote", "double-quote", "backslash", "newline", "tab", "bell-feed", "unicode"],
+    ids=[
+        "quote",
+        "double-quote",
+        "backslash",
+        "newline",
+        "tab",
+        "bell-feed",
+        "unicode",
+    ],
 )
 def test_each_soql_escape_selects_the_record(odd_org, literal, name):
     response = odd_org.query(f"SELECT Name FROM {OPTION} WHERE Name = '{literal}'")
@@ -420,7 +463,8 @@ def test_each_soql_escape_selects_the_record(odd_org, literal, name):
 
 def test_an_empty_lookup_is_null(odd_org):
     response = odd_org.query(
-        f"SELECT Name, TREX1__Location__r.Name FROM {OPTION} WHERE TREX1__Location__c = null"
+        f"SELECT Name, TREX1__Location__r.Name FROM {OPTION} "
+        "WHERE TREX1__Location__c = null"
     )
 
     assert response.json()["records"] == [

@@ -2,7 +2,14 @@
 
 import pytest
 
-from traction_rec.emulator.soql import Comparison, Logical, Not, SOQLError, parse, tokenize
+from traction_rec.emulator.soql import (
+    Comparison,
+    Logical,
+    Not,
+    SOQLError,
+    parse,
+    tokenize,
+)
 
 
 def literal_of(soql_literal):
@@ -67,7 +74,8 @@ def test_an_impossible_date_is_malformed():
 
 def test_the_where_tree_keeps_the_written_grouping():
     query = parse(
-        "SELECT Id, A__r.Name FROM B__c WHERE (X__c = 1 OR X__c = 2) AND NOT Y__c IN ('a') "
+        "SELECT Id, A__r.Name FROM B__c WHERE (X__c = 1 OR X__c = 2) "
+        "AND NOT Y__c IN ('a') "
         "ORDER BY Name DESC NULLS FIRST LIMIT 5 OFFSET 2"
     )
 
@@ -84,7 +92,9 @@ def test_the_where_tree_keeps_the_written_grouping():
 
 
 def test_keywords_are_case_insensitive():
-    query = parse("select id from b__c where x__c != null and y__c not in (1, 2) limit 1")
+    query = parse(
+        "select id from b__c where x__c != null and y__c not in (1, 2) limit 1"
+    )
 
     assert query.object_name == "b__c"
     assert [item.op for item in query.where.items] == ["!=", "notin"]
@@ -106,5 +116,7 @@ def test_an_error_on_a_later_line_gives_its_row_and_column():
         parse("SELECT Id\nFROM B__c\nWHERE X__c = = 1")
 
     assert raised.value.message == (
-        "\nWHERE X__c = = 1\n" + " " * 13 + "^\nERROR at Row:3:Column:14\nunexpected token: '='"
+        "\nWHERE X__c = = 1\n"
+        + " " * 13
+        + "^\nERROR at Row:3:Column:14\nunexpected token: '='"
     )

@@ -53,7 +53,11 @@ def test_each_grant_gets_a_new_token_and_the_token_opens_the_api(org, key_pair):
     "claims, error, description",
     [
         ({"iss": "someone-else"}, "invalid_client_id", "client identifier invalid"),
-        ({"aud": "https://test.salesforce.com"}, "invalid_grant", "audience is invalid"),
+        (
+            {"aud": "https://test.salesforce.com"},
+            "invalid_grant",
+            "audience is invalid",
+        ),
         (
             {"exp": int(time.time()) - 10},
             "invalid_grant",
