@@ -295,3 +295,32 @@ def test_the_command_line_form_parses_into_add_arguments():
     assert parse_fault("html") == ("html", {})
     with pytest.raises(FaultError, match="Write fault options as key=value"):
         parse_fault("status:503")
+
+
+def test_redirect_on_the_versions_url_as_the_lightning_host_answers(org):
+    org.faults.add("redirect", endpoint="versions")
+
+    probed = requests.get(
+        f"{org.url}/services/data/", allow_redirects=False, timeout=10
+    )
+    again = requests.get(f"{org.url}/services/data/", allow_redirects=False, timeout=10)
+
+    assert probed.status_code == 302
+    assert probed.headers["Location"] == f"{org.url}/secur/login_page.jsp?ec=302"
+    assert again.status_code == 200
+
+
+def test_html_on_the_token_endpoint(org, key_pair):
+    org.faults.add("html", endpoint="token")
+
+    response = request_token(org.url, key_pair[0])
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html;charset=UTF-8"
+
+
+def test_an_unknown_endpoint_is_refused():
+    with pytest.raises(FaultError) as raised:
+        Faults().add("redirect", endpoint="sobjects")
+
+    assert str(raised.value) == 'endpoint must be "query", "token" or "versions".'

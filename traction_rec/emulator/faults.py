@@ -21,7 +21,10 @@ Kinds (query faults apply to `/query` requests only):
 
 - `status`: answer `code` (default 503) with Salesforce's error array
   (500: UNKNOWN_EXCEPTION, 503: SERVER_UNAVAILABLE); `body="html"` sends an
-  HTML error page instead. `endpoint="token"` aims it at the token endpoint.
+  HTML error page instead.
+- `endpoint` (status, html and redirect only): "query" (the default),
+  "token" (`/services/oauth2/token`) or "versions" (`/services/data/`, the
+  URL the connection test probes).
 - `hang`: wait `seconds` (default 5, at most MAX_HANG_SECONDS) before
   answering normally, to outlast the client's read timeout.
 - `html`: answer 200 with an HTML page instead of JSON.
@@ -65,12 +68,17 @@ QUERY_KINDS = {
 }
 OPTIONS = {
     "status": {"code", "body", "endpoint"},
+    "html": {"endpoint"},
+    "redirect": {"endpoint"},
     "hang": {"seconds"},
     "limit": {"kind"},
     "expire_token": {"after"},
     "slow": {"seconds"},
 }
 KINDS = QUERY_KINDS | {"expire_token", "unapproved_user", "slow"}
+# Faults that may aim at another endpoint than the query resource.
+ENDPOINT_KINDS = {"status", "html", "redirect"}
+ENDPOINTS = ("query", "token", "versions")
 
 
 class FaultError(ValueError):
@@ -93,7 +101,7 @@ class Fault:
 
     @property
     def endpoint(self):
-        if self.kind == "status":
+        if self.kind in ENDPOINT_KINDS:
             return self.options.get("endpoint", "query")
         if self.kind == "unapproved_user":
             return "token"
@@ -209,8 +217,9 @@ def _check_options(kind, options):
             raise FaultError("status code must be an HTTP error code (400 to 599).")
         if options.setdefault("body", "json") not in ("json", "html"):
             raise FaultError('status body must be "json" or "html".')
-        if options.setdefault("endpoint", "query") not in ("query", "token"):
-            raise FaultError('status endpoint must be "query" or "token".')
+    if kind in ENDPOINT_KINDS:
+        if options.setdefault("endpoint", "query") not in ENDPOINTS:
+            raise FaultError('endpoint must be "query", "token" or "versions".')
     if kind in ("hang", "slow"):
         seconds = options.setdefault("seconds", 5.0 if kind == "hang" else 0.1)
         number = isinstance(seconds, (int, float))

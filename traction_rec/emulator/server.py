@@ -264,6 +264,9 @@ class Handler(BaseHTTPRequestHandler):
                     raise error_reply(405, "METHOD_NOT_ALLOWED", "Use POST.")
                 reply = self._token(body)
             elif path in ("/services/data", "/services/data/"):
+                fault = server.faults.take("versions")
+                if fault is not None:
+                    self._query_fault(fault, None)
                 reply = self._versions()
             elif path.startswith("/services/data/v"):
                 reply = self._data(method, path, parts.query)
