@@ -29,6 +29,8 @@ from activity_finder.models import WEEKDAYS
 MAPPING_VERSION = "1"
 
 TITLE_LENGTH = 255
+# The largest value of the integer columns (availability, ages, wait list).
+COLUMN_LIMIT = 2**31 - 1
 INSTRUCTOR_LENGTH = 255
 
 # Traction Rec leaves the start time blank for all-day options and the end
@@ -212,20 +214,26 @@ def zone(name):
 
 def number(value, field):
     """A JSON number or a numeric string as a Decimal; None when blank."""
-    if isinstance(value, bool):
-        raise MappingError(f"{field} {value!r} is not a number.")
     if value is None:
         return None
     if isinstance(value, str):
-        value = value.strip()
-        if not value:
+        text = value.strip()
+        if not text:
             return None
+    elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        text = str(value)
+    else:
+        raise MappingError(f"{field} {value!r} is not a number.")
     try:
-        result = Decimal(str(value))
+        result = Decimal(text)
     except InvalidOperation:
         raise MappingError(f"{field} {value!r} is not a number.") from None
     if not result.is_finite():
         raise MappingError(f"{field} {value!r} is not a number.")
+    # Compared before any conversion to int: Decimal("1e10000000") is cheap,
+    # its int() takes minutes.
+    if result.copy_abs() > COLUMN_LIMIT:
+        raise MappingError(f"{field} {value!r} is out of range.")
     return result
 
 
@@ -236,6 +244,8 @@ def age_months(value, field):
         return None
     if years < 0:
         raise MappingError(f"{field} {value!r} is negative.")
+    if years * 12 > COLUMN_LIMIT:
+        raise MappingError(f"{field} {value!r} is out of range.")
     return int((years * 12).to_integral_value(rounding=ROUND_HALF_UP))
 
 

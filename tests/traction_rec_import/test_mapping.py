@@ -432,3 +432,24 @@ def test_it_prefers_an_available_parent():
 
     assert chosen["P1"][1] == "C2"
     assert dropped == [("P1", "C1", "C2")]
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: mapping.availability("1e12", False),
+         "Total_Capacity_Available '1e12' is out of range."),
+        (lambda: mapping.age_months(200_000_000, "Age_Max"),
+         "Age_Max 200000000 is out of range."),
+        (lambda: mapping.wait_list("1e10000000", None),
+         "Waitlist_Total '1e10000000' is out of range."),
+        (lambda: mapping.age_months("NaN", "Age_Min"), "Age_Min 'NaN' is not a number."),
+        (lambda: mapping.availability([3], False),
+         "Total_Capacity_Available [3] is not a number."),
+    ],
+)  # fmt: skip
+def test_it_refuses_numbers_the_columns_cannot_hold(call, message):
+    with pytest.raises(MappingError) as error:
+        call()
+
+    assert str(error.value) == message
