@@ -182,6 +182,9 @@ def _byday(day):
 
 
 def vtimezone(name, year):
+    """The zone's rules as observed in `year`, repeated yearly. Known gap: a
+    zone whose rules change during a session's span (rare; not any US zone
+    since 2007) is described by its first year's rules only."""
     zone = zoneinfo.ZoneInfo(name)
     lines = ["BEGIN:VTIMEZONE", f"TZID:{name}"]
     transitions = _transitions(zone, year)

@@ -2,17 +2,12 @@
 Playwright; never a downloaded browser) against the live server."""
 
 import datetime as dt
-import os
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
 from tests.activity_finder import factories as make
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls
-# from the test body are still synchronous and safe here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -38,8 +33,14 @@ pytestmark = [
 
 
 @pytest.fixture
-def browser():
+def browser(monkeypatch):
     from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread, which Django's
+    # async-safety check mistakes for async code; the ORM calls here are
+    # synchronous. Only for these tests, never at import (a module-level
+    # setting would leak into every later subprocess, `check --deploy` too).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
