@@ -48,11 +48,13 @@ def _postgres(statement):
         conn.execute(statement)
 
 
-def create_postgres():
-    drop_postgres()
-    _postgres(f"CREATE DATABASE {POSTGRES_DB}")
-    return f"{POSTGRES_SERVER}/{POSTGRES_DB}"
+def create_postgres(name=POSTGRES_DB):
+    """Create (again) the database `name` and return its URL. The smoke test
+    passes a name of its own, so a test run never drops a benchmark's data."""
+    drop_postgres(name)
+    _postgres(f"CREATE DATABASE {name}")
+    return f"{POSTGRES_SERVER}/{name}"
 
 
-def drop_postgres():
-    _postgres(f"DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)")
+def drop_postgres(name=POSTGRES_DB):
+    _postgres(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -33,6 +33,7 @@ def _path(entry):
 def _summary(runs):
     return {
         "seconds": round(median([r["seconds"] for r in runs]), 3),
+        "cpu_seconds": round(median([r["cpu_seconds"] for r in runs]), 3),
         "peak_rss_mb": round(median([r["peak_rss"] for r in runs]) / MB, 1),
         "pages": runs[-1]["pages"],
         "records": runs[-1].get("records"),
@@ -123,6 +124,12 @@ def measure(org_dir, workdir, *, migrated, key_path, cert_path, repetitions, tim
     figures["ratios"] = {
         "ours_over_floor": ratio(figures["ours"]["seconds"], figures["floor"]["seconds"]),
         "ours_over_peer": ratio(figures["ours"]["seconds"], figures["peer"]["seconds"]),
+        "cpu_ours_over_floor": ratio(
+            figures["ours"]["cpu_seconds"], figures["floor"]["cpu_seconds"]
+        ),
+        "cpu_ours_over_peer": ratio(
+            figures["ours"]["cpu_seconds"], figures["peer"]["cpu_seconds"]
+        ),
     }
     return figures, kept
 

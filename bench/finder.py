@@ -178,7 +178,7 @@ def _median_figures(rounds):
     return figures
 
 
-def measure_server(env, workdir, *, rounds, requests_per_round, deadline):
+def measure_server(env, workdir, *, rounds, requests_per_round, deadline, notes, label):
     params, _, _ = run_child("finder_params", {}, env=env, timeout=120)
     paths = mix(params)
     trivial = [("trivial", "/bench/trivial")]
@@ -209,6 +209,11 @@ def measure_server(env, workdir, *, rounds, requests_per_round, deadline):
                 result["failures"] = len(failures)
                 if failures:
                     result["failure_sample"] = [list(map(str, f)) for f in failures[:5]]
+                    notes.append(
+                        f"finder {label}, {view}, {clients} clients: {len(failures)} "
+                        f"requests failed (first: {result['failure_sample'][0]}); their "
+                        f"latencies are not in the figures. See the gunicorn log."
+                    )
                 figures[f"{view}_c{clients}"] = result
                 logger.info(
                     "finder %s, %s clients: p95 %s ms, %s rps, %s failures",
@@ -240,9 +245,10 @@ def measure(org_dir, folder, sqlite_db, workdir, *, rounds, requests_per_round, 
     )
     # SQLite first, with a bit under half the time; PostgreSQL also migrates
     # and imports before it is measured.
+    label = Path(org_dir).parent.name
     figures["sqlite"] = measure_server(
         sqlite_env, workdir, rounds=rounds, requests_per_round=count,
-        deadline=time.monotonic() + timeout * 0.42,
+        deadline=time.monotonic() + timeout * 0.42, notes=notes, label=f"{label} sqlite",
     )
 
     if not postgres:
@@ -269,7 +275,8 @@ def measure(org_dir, folder, sqlite_db, workdir, *, rounds, requests_per_round, 
             timeout=max(60.0, deadline - time.monotonic()),
         )
         result = measure_server(
-            pg_env, workdir, rounds=rounds, requests_per_round=count, deadline=deadline
+            pg_env, workdir, rounds=rounds, requests_per_round=count, deadline=deadline,
+            notes=notes, label=f"{label} postgresql",
         )
         result["import_cold_seconds"] = round(imported["seconds"], 3)
         result["import_peak_rss_mb"] = round(rss / (1024 * 1024), 1)

@@ -38,6 +38,16 @@ def machine_name():
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
 
 
+def load_average():
+    """The 1, 5 and 15 minute load averages: on a machine shared with other
+    work, a load above the core count means the wall times include waiting."""
+    try:
+        with open("/proc/loadavg") as loadavg:
+            return [float(value) for value in loadavg.read().split()[:3]]
+    except OSError:
+        return None
+
+
 def describe():
     return {
         "name": machine_name(),
@@ -46,5 +56,6 @@ def describe():
         "python": platform.python_version(),
         "platform": platform.platform(),
         "commit": commit(),
+        "load_average_at_start": load_average(),
         "measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }

@@ -43,6 +43,14 @@ def render(document, source_name):
         f"{_n(document.get('duration_seconds'), 0)} s. Source: `results/{source_name}`.",
         "",
     ]
+    start, end = machine.get("load_average_at_start"), machine.get("load_average_at_end")
+    if start and end:
+        lines += [
+            f"Load average (1 min) {start[0]:.1f} at the start and {end[0]:.1f} at the "
+            f"end on {machine['cores']} cores: above the core count, wall times include "
+            "waiting for a core, so CPU times (the work's own) are shown beside them.",
+            "",
+        ]
 
     lines += [
         "### Targets",
@@ -64,14 +72,17 @@ def render(document, source_name):
             "### Fetch",
             "",
             "| Options | Ours s | Floor s | simple-salesforce s | Ours / floor | "
-            "Ours / simple-salesforce | Ours MB | Floor MB | simple-salesforce MB | Pages |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "Ours / simple-salesforce | CPU ours / floor | CPU ours / simple-salesforce | "
+            "Ours MB | Floor MB | simple-salesforce MB | Pages |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for size, f in document["fetch"].items():
+            ratios = f["ratios"]
             lines.append(
                 f"| {int(size):,} | {_n(f['ours']['seconds'])} | {_n(f['floor']['seconds'])} | "
-                f"{_n(f['peer']['seconds'])} | {_x(f['ratios']['ours_over_floor'])} | "
-                f"{_x(f['ratios']['ours_over_peer'])} | {_n(f['ours']['peak_rss_mb'], 0)} | "
+                f"{_n(f['peer']['seconds'])} | {_x(ratios['ours_over_floor'])} | "
+                f"{_x(ratios['ours_over_peer'])} | {_x(ratios.get('cpu_ours_over_floor'))} | "
+                f"{_x(ratios.get('cpu_ours_over_peer'))} | {_n(f['ours']['peak_rss_mb'], 0)} | "
                 f"{_n(f['floor']['peak_rss_mb'], 0)} | {_n(f['peer']['peak_rss_mb'], 0)} | "
                 f"{f['ours']['pages']} |"
             )
@@ -81,14 +92,14 @@ def render(document, source_name):
         lines += [
             "### Import (SQLite)",
             "",
-            "| Options | Cold s | Unchanged s | 1% changed s | Peak MB | Naive s | "
-            "Naive / ours (cold) |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| Options | Cold s | Cold CPU s | Unchanged s | 1% changed s | Peak MB | "
+            "Naive s | Naive / ours (cold) | CPU naive / ours (cold) |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for size, f in document["import"].items():
             naive = f.get("naive") or {}
             naive_s = _n(naive.get("seconds_for_all"))
-            if naive.get("stopped_at_time_limit"):
+            if naive.get("scaled"):
                 naive_s += (
                     f" (scaled from {naive['sessions_done']:,} of "
                     f"{naive['sessions_total']:,} sessions in {naive['seconds']:.0f} s)"
@@ -96,9 +107,11 @@ def render(document, source_name):
             elif naive.get("error"):
                 naive_s = f"failed: {naive['error']}"
             lines.append(
-                f"| {int(size):,} | {_n(f['cold']['seconds'])} | {_n(f['unchanged']['seconds'])} | "
+                f"| {int(size):,} | {_n(f['cold']['seconds'])} | "
+                f"{_n(f['cold'].get('cpu_seconds'))} | {_n(f['unchanged']['seconds'])} | "
                 f"{_n(f['changed']['seconds'])} | {_n(f['peak_rss_mb'], 0)} | {naive_s} | "
-                f"{_x((f.get('ratios') or {}).get('naive_over_ours_cold'))} |"
+                f"{_x((f.get('ratios') or {}).get('naive_over_ours_cold'))} | "
+                f"{_x((f.get('ratios') or {}).get('cpu_naive_over_ours_cold'))} |"
             )
         lines.append("")
 

@@ -61,6 +61,7 @@ def run(*, parts=PARTS, sizes=(5000, 50000), repetitions=3, seed=1, keep=False,
     finally:
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
+    document["machine"]["load_average_at_end"] = machine.load_average()
     document["targets"] = targets.check(document)
     document["duration_seconds"] = round(time.monotonic() - started, 1)
     return document

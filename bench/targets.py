@@ -20,6 +20,8 @@ def _figure(document, target_id, size):
     imported = document["import"].get(size) or {}
     finder = (document["finder"].get(size) or {}).get("postgresql") or {}
     mix = finder.get("mix_c1") or {}
+    if target_id.startswith("finder") and (mix.get("failures") or 0) > 0:
+        return None  # requests failed: the latency of the rest proves nothing
     figures = {
         "fetch_over_floor": (fetch.get("ratios") or {}).get("ours_over_floor"),
         "fetch_over_peer": (fetch.get("ratios") or {}).get("ours_over_peer"),

@@ -39,6 +39,8 @@ def _document():
             "python": "3.11.7",
             "commit": "abc123",
             "measured_at": "2026-12-04T02:00:00+00:00",
+            "load_average_at_start": [3.5, 2.0, 1.0],
+            "load_average_at_end": [4.25, 3.0, 2.0],
         },
         "settings": {"sizes": [50000], "repetitions": 3, "parts": ["fetch", "import", "finder"]},
         "duration_seconds": 600.0,
@@ -47,12 +49,17 @@ def _document():
                 "ours": {"seconds": 12.0, "peak_rss_mb": 120.0, "pages": 40},
                 "floor": {"seconds": 10.0, "peak_rss_mb": 40.0, "pages": 40},
                 "peer": {"seconds": 11.0, "peak_rss_mb": 400.0, "pages": 40},
-                "ratios": {"ours_over_floor": 1.2, "ours_over_peer": 1.091},
+                "ratios": {
+                    "ours_over_floor": 1.2,
+                    "ours_over_peer": 1.091,
+                    "cpu_ours_over_floor": 2.5,
+                    "cpu_ours_over_peer": 0.75,
+                },
             }
         },
         "import": {
             "50000": {
-                "cold": {"seconds": 31.5},
+                "cold": {"seconds": 31.5, "cpu_seconds": 20.0},
                 "unchanged": {"seconds": 4.0},
                 "changed": {"seconds": 6.0},
                 "peak_rss_mb": 250.0,
@@ -61,9 +68,10 @@ def _document():
                     "seconds_for_all": 400.0,
                     "sessions_done": 9000,
                     "sessions_total": 40000,
-                    "stopped_at_time_limit": True,
+                    "stopped_at_time_limit": False,
+                    "scaled": True,
                 },
-                "ratios": {"naive_over_ours_cold": 12.698},
+                "ratios": {"naive_over_ours_cold": 12.698, "cpu_naive_over_ours_cold": 15.0},
             }
         },
         "finder": {
@@ -110,16 +118,20 @@ def test_the_table_says_which_targets_were_missed_with_the_figure():
     assert "| 50,000 | cold import within 30 s | 31.5 s | **MISSED** (31.5 s) |" in text
     assert "| 50,000 | unchanged re-import within 5 s | 4.0 s | yes |" in text
     assert (
-        "| 50,000 | 12.00 | 10.00 | 11.00 | 1.20x | 1.09x | 120 | 40 | 400 | 40 |" in text
+        "| 50,000 | 12.00 | 10.00 | 11.00 | 1.20x | 1.09x | 2.50x | 0.75x | 120 | 40 | 400 "
+        "| 40 |" in text
     )
     assert (
-        "| 50,000 | 31.50 | 4.00 | 6.00 | 250 | 400.00 (scaled from 9,000 of 40,000 "
-        "sessions in 90 s) | 12.70x |" in text
+        "| 50,000 | 31.50 | 20.00 | 4.00 | 6.00 | 250 | 400.00 (scaled from 9,000 of 40,000 "
+        "sessions in 90 s) | 12.70x | 15.00x |" in text
     )
     assert "| 50,000 | postgresql | 1 | 20.00 | 45.00 | 60.00 | 40.0 | 5.00 | 400.0 | 9.00x |" in text
     assert text.startswith(
         "Measured 2026-12-04T02:00:00+00:00 on `box`: 2 cores, 4.0 GB memory, "
         "Python 3.11.7, commit `abc123`; each figure is the median of 3 runs; "
         "the whole run took 600 s. Source: `results/2026-12-04-box.json`."
+    )
+    assert (
+        "Load average (1 min) 3.5 at the start and 4.2 at the end on 2 cores" in text
     )
     assert "- A note." in text
