@@ -428,20 +428,40 @@ PERMANENT = [
 ]
 
 
+# Client retries before each permanent fault is reported: none for what no
+# retry can fix, the whole budget (4 tries) for an outage.
+PERMANENT_RETRIES = {
+    "html": 0,
+    "done-false-no-next-url": 0,
+    "daily-limit": 0,
+    "invalid-locator-always": 0,
+    "redirect-to-login": 0,
+    "503-outage": 3,
+    "read-timeout-always": 3,
+    "token-refused-twice": 0,
+}
+
+
 @pytest.mark.parametrize("kind, options, failed_files, code, message, hint", PERMANENT)
 def test_the_fetch_fails_cleanly_on(
-    org, baseline, kind, options, failed_files, code, message, hint, observed
+    request, org, baseline, fast_client, kind, options, failed_files, code, message,
+    hint, observed
 ):
     host = urlsplit(org.url).netloc
     org.faults.add(kind, **options)
 
     with pytest.raises(CommandError) as error:
         call_command("tr_fetch")
+    retries = len(fast_client)
     run = latest_fetch_run()
     folder = storage.latest_published()
     call_command("tr_import", "--sync")
 
-    observed(f"exit non-zero; run {run.status} {run.error_code}: {run.hint}")
+    observed(
+        f"exit non-zero after {retries} client retries; run {run.status} "
+        f"{run.error_code}: {run.hint}"
+    )
+    assert retries == PERMANENT_RETRIES[request.node.callspec.id]
     assert str(error.value).startswith(
         f"Fetch run #{run.pk} failed: {', '.join(failed_files)}. {hint} The folder "
         f"{folder} is kept for inspection and marked failed, so no import deletes "
@@ -457,3 +477,26 @@ def test_the_fetch_fails_cleanly_on(
     assert re.match(expected.replace("@", r"[0-9A-Za-z]+-\d+"), run.error_message)
     assert_unchanged(baseline["snapshot"])
 
+
+
+@fault(
+    "`fetch_and_import` task while the org answers HTML instead of JSON",
+    expected="the task fails at once (no retry), the fetch run holds the error, "
+    "no import run is recorded, the catalogue is unchanged",
+)
+def test_the_task_never_imports_a_failed_fetch(org, baseline, observed):
+    from traction_rec_import import tasks
+
+    org.faults.add("html", page=2, times=None, object=SESSIONS_OBJECT)
+    imports_before = ImportRun.objects.filter(kind=ImportRun.Kind.IMPORT).count()
+
+    with pytest.raises(tasks.RunFailed) as error:
+        tasks.fetch_and_import.apply(kwargs={"sync": True}, throw=True)
+
+    observed(f"RunFailed: {error.value}")
+    assert str(error.value).startswith(
+        f"Fetch run #{latest_fetch_run().pk} failed: sessions.json (ConfigurationError: "
+    )
+    assert "The import did not run." in str(error.value)
+    assert ImportRun.objects.filter(kind=ImportRun.Kind.IMPORT).count() == imports_before
+    assert_unchanged(baseline["snapshot"])
