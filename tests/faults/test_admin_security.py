@@ -382,3 +382,43 @@ def test_every_admin_action_needs_the_csrf_token(admin_user, observed):
     assert all(b"CSRF verification failed" in r.content for r in answers.values())
     assert ImportRun.objects.count() == 0
     assert genuine.status_code == 200
+
+
+# SOQL injection through the location mapping
+
+# 18 characters, so only the Id rule (not the length) can refuse it.
+CRAFTED_ID = "a0L5e' OR Id!=null"
+
+
+@attack(
+    "a crafted location Id pasted into the location mapping "
+    "(\"a0L5e' OR Id!=null\")",
+    expected="refused by the form with the Id rule; a row written past the form "
+    "stops the fetch before any request, with a fix-it message",
+)
+def test_a_crafted_location_id_never_reaches_the_query(observed):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from activity_finder.models import Location
+    from traction_rec_import.fetch import run_fetch
+    from traction_rec_import.location_admin import LocationMappingForm
+    from traction_rec_import.models import ImportRun, LocationMapping
+
+    branch = Location.objects.create(title="Evanston YMCA")
+    form = LocationMappingForm(data={"sf_location_id": CRAFTED_ID, "location": branch.pk})
+    valid = form.is_valid()
+    LocationMapping.objects.create(sf_location_id=CRAFTED_ID, location=branch)
+
+    with pytest.raises(ImproperlyConfigured) as error:
+        run_fetch()
+
+    observed(f"form valid: {valid} ({form.errors.get('sf_location_id')}); fetch: {error.value}")
+    assert valid is False
+    assert form.errors["sf_location_id"] == [
+        f"{CRAFTED_ID!r} is not a Salesforce Id: an Id holds only letters and digits."
+    ]
+    assert str(error.value).startswith(
+        "A location mapping holds an Id the course_options query cannot use: "
+    )
+    assert str(error.value).endswith("Correct it on the location mapping screen.")
+    assert ImportRun.objects.count() == 0
