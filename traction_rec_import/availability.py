@@ -18,7 +18,11 @@ from django.utils import timezone
 from activity_finder import cache
 from activity_finder.models import Session
 from traction_rec_import import locks, mapping
-from traction_rec_import.importer import ImportResult, new_counts
+from traction_rec_import.importer import (
+    ImportResult,
+    close_interrupted_runs,
+    new_counts,
+)
 from traction_rec_import.models import ImportRun, SkippedRecord
 
 logger = logging.getLogger(__name__)
@@ -118,6 +122,7 @@ def run_quick_sync(*, task_id="", client=None):
     notes = []
     try:
         with locks.hold(locks.IMPORT, task_id=task_id) as held:
+            close_interrupted_runs(run)
             if held.took_over:
                 notes.append(f"Took over a stale import lock held by {held.took_over}.")
             client = client or _client()

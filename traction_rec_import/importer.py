@@ -261,6 +261,44 @@ def community_url():
 
 
 
+# The runs that hold the import lock while they work.
+LOCKED_KINDS = (
+    ImportRun.Kind.IMPORT,
+    ImportRun.Kind.QUICK_SYNC,
+    ImportRun.Kind.ROLLBACK,
+)
+
+
+def close_interrupted_runs(current):
+    """Mark runs of the import lock still "running" as failed.
+
+    Called with the lock held, so none of them is alive: its process was
+    killed or its machine restarted before it recorded the end; its
+    transaction was rolled back with it.
+    """
+    stopped = (
+        ImportRun.objects.filter(
+            kind__in=LOCKED_KINDS,
+            status=ImportRun.Status.RUNNING,
+            started_at__lte=current.started_at,
+        )
+        .exclude(pk=current.pk)
+        .update(
+            status=ImportRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error_code="INTERRUPTED",
+            error_message=(
+                "The run stopped before it finished (its process was killed or "
+                "the machine restarted); its changes were rolled back."
+            ),
+            hint="Nothing to undo: run it again.",
+        )
+    )
+    if stopped:
+        logger.warning("runs=%s marked failed: interrupted", stopped)
+    return stopped
+
+
 def save_fetched_locations(records, source_dir, *, now=None):
     """Store locations.json rows for the mapping screen; returns how many."""
     now = now or timezone.now()
@@ -385,6 +423,12 @@ class Importer:
 
     # Bookkeeping
 
+    def report_bad_entries(self, model):
+        """Skips for the entries of a file that were not records."""
+        for _, reason in self.folder.bad_entries:
+            self.skip(model, "", reason)
+        self.folder.bad_entries.clear()
+
     def skip(self, model, sf_id, reason):
         self.counts[model]["skipped"] += 1
         self.skips.append((model, sf_id or "", reason))
@@ -430,6 +474,9 @@ class Importer:
 
     def refresh_fetched_locations(self):
         records = self.folder.records(sources.LOCATIONS)
+        for _, reason in self.folder.bad_entries:
+            self.note(reason)
+        self.folder.bad_entries.clear()
         save_fetched_locations(records, self.folder.path, now=self.now)
 
     def _write(self, table, new, changed):
@@ -502,12 +549,14 @@ class Importer:
                 sf_id: sf_id in table.published for sf_id in table.existing
             }
         self._write(table, new, changed)
+        self.report_bad_entries("program")
         self.progress("programs", len(records), len(records))
 
     def import_subcategories(self):
         table = self.tables["subcategory"]
         programs = self.tables["program"]
         rows = self.folder.records(sources.SUBCATEGORIES)
+        self.report_bad_entries("subcategory")
         chosen, dropped, orphans = mapping.choose_parents(rows, self.category_available)
         new, changed = [], []
 
@@ -547,6 +596,7 @@ class Importer:
         classes = self.tables["class"]
         subcategories = self.tables["subcategory"]
         records = self.folder.records(sources.CLASSES)
+        self.report_bad_entries("class")
         self.class_skips = {}
         new_activities, changed_activities, pending = [], [], []
 
@@ -615,6 +665,8 @@ class Importer:
 
         for record in self.folder.stream(sources.SESSIONS):
             done += 1
+            if self.folder.bad_entries:
+                self.report_bad_entries("session")
             (
                 option_id,
                 course_session_id,
@@ -676,6 +728,7 @@ class Importer:
             if done % PROGRESS_EVERY == 0:
                 self.progress("sessions", done, total)
         self._write_sessions(new, changed)
+        self.report_bad_entries("session")
         self.progress("sessions", done, total)
 
     def _offer_session(
@@ -843,6 +896,7 @@ def run_import(
     importer = None
     try:
         with locks.hold(locks.IMPORT, task_id=task_id) as held:
+            close_interrupted_runs(run)
             folder = sources.FetchFolder(path)
             run.manifest = folder.manifest or {}
             importer = Importer(

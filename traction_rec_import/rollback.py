@@ -17,6 +17,7 @@ from django.utils import timezone
 from activity_finder import cache
 from activity_finder.models import Activity, Class, Program, ProgramSubcategory, Session
 from traction_rec_import import locks
+from traction_rec_import.importer import close_interrupted_runs
 from traction_rec_import.models import ImportRun
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ def run_rollback(*, dry_run=False, task_id=""):
     )
     try:
         with locks.hold(locks.IMPORT, task_id=task_id):
+            close_interrupted_runs(run)
             with transaction.atomic():
                 removed, kept = plan_and_remove()
                 if dry_run:

@@ -55,6 +55,8 @@ class FetchFolder:
                 "(it holds sessions.json)."
             )
         self.manifest = self._read_manifest()
+        # (file name, reason) for entries that are not records, as read.
+        self.bad_entries = []
         present = [name for name in FILES if (self.path / name).is_file()]
         if not present:
             raise SourceError(
@@ -143,8 +145,13 @@ class FetchFolder:
                 f"{path} holds neither a list of records nor a response with "
                 "\"records\"; fetch again."
             )
-        records = [_clean(record) for record in data if isinstance(record, dict)]
-        self._check_count(name, len(records))
+        records = []
+        for position, record in enumerate(data, start=1):
+            if isinstance(record, dict):
+                records.append(_clean(record))
+            else:
+                self._not_a_record(name, position, record)
+        self._check_count(name, len(data))
         return records
 
     def stream(self, name):
@@ -158,15 +165,28 @@ class FetchFolder:
             seen = 0
             try:
                 for record in ijson.items(handle, prefix, use_float=True):
+                    seen += 1
                     if isinstance(record, dict):
-                        seen += 1
                         yield _clean(record)
+                    else:
+                        self._not_a_record(name, seen, record)
             except ijson.JSONError as exc:
                 raise SourceError(
                     f"{path} is not valid JSON after {seen} records ({exc}); "
                     "fetch again."
                 ) from None
         self._check_count(name, seen)
+
+    def _not_a_record(self, name, position, value):
+        kind = {list: "a list", str: "text", type(None): "null", bool: "true or "
+                "false"}.get(type(value), "a number")  # fmt: skip
+        self.bad_entries.append(
+            (
+                name,
+                f"Entry {position} of {name} is {kind}, not a record; it was "
+                "skipped.",
+            )
+        )
 
     @staticmethod
     def _first_byte(handle):

@@ -685,3 +685,37 @@ def test_it_rewrites_the_links_when_the_community_url_changes(folder):
         "https://ymca.my.site.com/s/registration"
         "?courseSessionId=a0E5e0000C6BUa9EQG&courseOptionId=a0O5e0000eYy3tqEAB"
     )
+
+
+def test_it_marks_a_run_left_running_by_a_killed_process_as_interrupted(folder):
+    killed = ImportRun.objects.create(
+        kind=ImportRun.Kind.IMPORT,
+        started_at=timezone.now() - dt.timedelta(hours=1),
+    )
+
+    run_import(directory=folder)
+
+    killed.refresh_from_db()
+    assert (killed.status, killed.error_code) == (ImportRun.Status.FAILED, "INTERRUPTED")
+    assert killed.error_message == (
+        "The run stopped before it finished (its process was killed or the "
+        "machine restarted); its changes were rolled back."
+    )
+
+
+def test_it_skips_an_entry_that_is_not_a_record_and_says_where(sample, tmp_path):
+    files = copy.deepcopy(sample)
+    files["sessions.json"][1] = [1, 2]
+    files["classes.json"].insert(0, "a course")
+
+    result = run_import(directory=write_folder(tmp_path / "f", files))
+
+    assert result.counts["session"] == counts(created=377, skipped=1)
+    assert result.counts["class"] == counts(created=50, skipped=1)
+    skips = set(
+        SkippedRecord.objects.filter(sf_id="").values_list("model", "reason")
+    )
+    assert skips == {
+        ("session", "Entry 2 of sessions.json is a list, not a record; it was skipped."),
+        ("class", "Entry 1 of classes.json is text, not a record; it was skipped."),
+    }
