@@ -22,6 +22,7 @@ values, `<`, `>` and LIKE never do.
 """
 
 import datetime as dt
+import gc
 import re
 from operator import itemgetter
 from dataclasses import dataclass, field
@@ -866,7 +867,31 @@ def run(compiled, org, *, version):
     if compiled.limit is not None:
         records = records[: compiled.limit]
     build = _builder(compiled.object_name, compiled.shape, org.index, version)
-    return [build(record) for record in records]
+    # Millions of small dicts: the cyclic collector would walk them again and
+    # again while they are made, and none of them can form a cycle.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return [build(record) for record in records]
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _shared(build):
+    """Build each related record once per query: many options point at the
+    same location, course or product, and JSON writes a shared dict as often
+    as it appears."""
+    built = {}
+
+    def build_once(record):
+        key = record["Id"]
+        out = built.get(key)
+        if out is None:
+            out = built[key] = build(record)
+        return out
+
+    return build_once
 
 
 def _builder(object_name, shape, index, version):
@@ -892,7 +917,9 @@ def _builder(object_name, shape, index, version):
             run_of_fields = []
         if entry[0] == "relationship":
             _, name, lookup, target, sub = entry
-            child = _builder(target, sub, index, version) if target and lookup else None
+            child = None
+            if target and lookup:
+                child = _shared(_builder(target, sub, index, version))
             steps.append(("relationship", name, (lookup, child)))
 
     if len(steps) == 1 and steps[0][0] == "fields":
