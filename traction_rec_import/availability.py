@@ -5,6 +5,9 @@ wait-list fields of the same options the fetch reads) and updates the
 sessions the last import created, with the same rules as the import
 (mapping.map_availability). Options not imported yet are left for the next
 full import. It holds the import lock, so it never overlaps an import.
+
+The availability query also returns Available; the quick sync leaves
+`published` to the full import (it only refreshes spots and wait lists).
 """
 
 import logging

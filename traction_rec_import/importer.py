@@ -794,6 +794,13 @@ class Importer:
     # Sync
 
     def remove_gone(self):
+        """Remove (or unpublish) rows whose source is gone, per complete file.
+
+        Known gap: deleting a gone class also deletes, by cascade, sessions
+        that sessions.json still lists (their course is gone, so they were
+        skipped); those are not counted as removed sessions nor in the
+        sessions' safety share. Unpublishing has no cascade.
+        """
         unpublish = self.settings.removal == ImportSettings.Removal.UNPUBLISH
         plans = {}
         refusals = []
