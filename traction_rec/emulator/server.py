@@ -10,6 +10,7 @@ MAX_CURSORS locators are kept; the oldest is then forgotten and answers
 INVALID_QUERY_LOCATOR, as an expired Salesforce cursor does.
 """
 
+import html
 import json
 import logging
 import secrets
@@ -272,6 +273,8 @@ class Handler(BaseHTTPRequestHandler):
                 reply = self._data(method, path, parts.query)
             elif path == "/secur/login_page.jsp":
                 reply = Reply(200, LOGIN_PAGE, HTML_TYPE)
+            elif path == "/s/registration":
+                reply = self._registration(parts.query)
             else:
                 raise error_reply(
                     404, "NOT_FOUND", "The requested resource does not exist"
@@ -292,6 +295,41 @@ class Handler(BaseHTTPRequestHandler):
         self._send(method, path, reply)
 
     # Endpoints.
+
+    def _registration(self, query_string):
+        """The community site's registration page, where Register links land.
+
+        A real community site takes the registration; this page only names
+        what the link pointed at, so the demo's Register button goes somewhere
+        on this machine.
+        """
+        query = parse_qs(query_string)
+        option_id = (query.get("courseOptionId") or [""])[0]
+        session_id = (query.get("courseSessionId") or [""])[0]
+        options = {
+            record["Id"]: record
+            for record in self.server.org.records("TREX1__Course_Option__c")
+        }
+        option = options.get(option_id)
+        if option is None:
+            body = (
+                "<h1>Unknown course option</h1>"
+                "<p>The link names no course option of this org.</p>"
+            )
+            status = 404
+        else:
+            body = (
+                f"<h1>Register: {html.escape(option.get('Name') or option_id)}</h1>"
+                f"<p>Course session {html.escape(session_id)}, course option "
+                f"{html.escape(option_id)}.</p><p>This is the local Traction Rec org: "
+                "a real community site takes the registration here.</p>"
+            )
+            status = 200
+        page = (
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f"<title>Registration | local org</title></head><body>{body}</body></html>"
+        )
+        return Reply(status, page.encode(), HTML_TYPE)
 
     def _token(self, body):
         server = self.server

@@ -60,8 +60,10 @@ def running_org(
     today=None,
     page_size=2000,
     api_limit=15000,
+    port=0,
 ):
-    """Serve the org in `org_dir` on 127.0.0.1:<free port> until the block ends."""
+    """Serve the org in `org_dir` on 127.0.0.1:`port` (0: a free one) until the
+    block ends."""
     org = org_dir if isinstance(org_dir, Org) else Org.load(org_dir, today=today)
     server = OrgServer(
         org,
@@ -71,6 +73,7 @@ def running_org(
         audience=audience,
         page_size=page_size,
         api_limit=api_limit,
+        port=port,
     )
     thread = threading.Thread(
         target=server.serve_forever,

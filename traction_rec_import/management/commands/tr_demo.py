@@ -20,6 +20,9 @@ from django.core.management.base import BaseCommand, CommandError
 DEMO_CONSUMER_KEY = "demo-consumer-key"
 DEMO_USERNAME = "integration@ymca-demo.example"
 DEMO_ADMIN = "demo-admin"
+# The local org's port, when free: the community URL (and so every Register
+# link) contains it, so a stable port makes a second demo run "unchanged".
+ORG_PORT = 8001
 
 
 def _interrupt(signum, frame):
@@ -84,6 +87,7 @@ class Command(BaseCommand):
             certificate_pem=cert_pem,
             consumer_key=DEMO_CONSUMER_KEY,
             username=DEMO_USERNAME,
+            port=ORG_PORT if _port_is_free(ORG_PORT) else 0,
         ) as org:
             self.stdout.write(f"Local Traction Rec org serving on {org.url}")
             self._save_connection(org.url, key_pem, cert_pem)
