@@ -25,6 +25,7 @@ from tests.ops.conftest import CONSUMER_KEY, TODAY, USERNAME
 BASE_DIR = Path(__file__).resolve().parents[2]
 BROKER = os.environ.get("OPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/6")
 RESULTS = os.environ.get("OPS_TEST_REDIS_RESULTS_URL", "redis://127.0.0.1:6379/7")
+PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
 TASK_TIMEOUT = 120  # seconds, the first task also waits for the worker to start
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -78,11 +79,9 @@ def stack(tmp_path_factory, sample_org_dir, key_pair):
     key_path.chmod(0o600)
     cert_path.write_text(cert_pem)
 
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
-    }
+    # Only what a process needs, then the worker's own settings: nothing of
+    # this test process's environment (a DATABASE_URL) leaks in.
+    env = {key: os.environ[key] for key in PASSED_THROUGH if key in os.environ}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
         DEPLOYMENT="local",
