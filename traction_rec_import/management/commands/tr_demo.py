@@ -184,30 +184,35 @@ class Command(BaseCommand):
         )
 
     def _create_branches(self, folder):
-        """Create a branch for each fetched location, as the mapping screen's
-        "create a branch from it" does, so the import can place sessions."""
-        import json
-
+        """Map each fetched location with an address through the mapping
+        screen's own code: a camp for the camp, "create a branch from it" for
+        the rest. Locations mapped by an earlier run stay as they are."""
         from activity_finder.models import Location
+        from traction_rec_import.location_admin import apply_rows, read_last_fetch
+        from traction_rec_import.models import FetchedLocation, LocationMapping
 
-        created = 0
-        for record in json.loads((folder / "locations.json").read_text()):
-            if not record.get("Has_Address"):
+        read_last_fetch()
+        mapped = set(LocationMapping.objects.values_list("sf_location_id", flat=True))
+        rows = []
+        for fetched in FetchedLocation.objects.exclude(sf_id__in=mapped):
+            if not fetched.address:
                 continue
-            kind = Location.Kind.CAMP if "Camp" in record["Name"] else Location.Kind.BRANCH
-            _, made = Location.objects.get_or_create(
-                title=record["Name"],
-                defaults={
-                    "kind": kind,
-                    "street": record.get("Address_Street") or "",
-                    "city": record.get("Address_City") or "",
-                    "state": record.get("Address_State") or "",
-                    "postal_code": record.get("Address_Postal_Code") or "",
-                },
+            if "Camp" in fetched.name:
+                camp, _ = Location.objects.get_or_create(
+                    title=fetched.name, defaults={"kind": Location.Kind.CAMP}
+                )
+                rows.append(
+                    {"sf_id": fetched.sf_id, "location": camp.pk, "create_branch": False}
+                )
+            else:
+                rows.append(
+                    {"sf_id": fetched.sf_id, "location": None, "create_branch": True}
+                )
+        mapped_now, created, _ = apply_rows(rows)
+        if mapped_now:
+            self.stdout.write(
+                f"Mapped {mapped_now} Traction Rec locations ({created} branches created)."
             )
-            created += made
-        if created:
-            self.stdout.write(f"Created {created} branches from the fetched locations.")
 
     def _demo_admin(self):
         password = secrets.token_urlsafe(12)
