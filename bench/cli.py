@@ -101,7 +101,7 @@ def _measure_options(parser):
         help="seconds for the whole run (default 840: 14 minutes)",
     )
     parser.add_argument("--finder-requests", type=int, default=None,
-                        help="requests per finder round (default 120)")
+                        help="requests per finder round (default 60)")
     parser.add_argument("--results-dir", type=Path, default=None,
                         help="where the result JSON goes (default bench/results)")
     parser.add_argument("--no-readme", dest="readme", action="store_false",
@@ -109,7 +109,7 @@ def _measure_options(parser):
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--profile", action="store_true",
-                        help="also run one import under pyinstrument")
+                        help="also profile one cold import (pyinstrument); the report goes to the temp folder")
     parser.set_defaults(handler=_measure)
 
 

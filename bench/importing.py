@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -137,7 +138,8 @@ def measure(org_dir, folder, workdir, *, migrated, repetitions, naive, timeout, 
     figures["peak_rss_mb"] = max(figures[kind]["peak_rss_mb"] for kind in runs)
 
     if profile:
-        figures["profile"] = _profile(template, folder, workdir)
+        figures["profile"] = _profile(template, folder, workdir, org_dir)
+        logger.info("import profile written to %s", figures["profile"])
 
     if naive:
         figures["naive"] = _naive(template, folder, workdir, deadline)
@@ -218,11 +220,12 @@ def _naive(template, folder, workdir, deadline):
     return figures
 
 
-def _profile(template, folder, workdir):
+def _profile(template, folder, workdir, org_dir):
     db = workdir / "profile.sqlite3"
     databases.copy_sqlite(template, db)
     copy = _fresh_folder(folder, workdir, "profile")
-    out = workdir.parent.parent / f"profile-import-{folder.name}.txt"
+    # Outside the work folder, which is removed at the end of the run.
+    out = Path(tempfile.gettempdir()) / f"bench-profile-import-{Path(org_dir).parent.name}.txt"
     run_child(
         "profile",
         {"task": "import_ours", "arguments": {"directory": str(copy)}, "out": str(out)},

@@ -45,10 +45,16 @@ def render(document, source_name):
     ]
     start, end = machine.get("load_average_at_start"), machine.get("load_average_at_end")
     if start and end:
+        busy = max(start[0], end[0]) > (machine.get("cores") or 1)
         lines += [
             f"Load average (1 min) {start[0]:.1f} at the start and {end[0]:.1f} at the "
-            f"end on {machine['cores']} cores: above the core count, wall times include "
-            "waiting for a core, so CPU times (the work's own) are shown beside them.",
+            f"end on {machine['cores']} cores"
+            + (
+                ": the machine was busy with other work, so wall times include waiting "
+                "for a core; CPU times (the work's own) are shown beside them."
+                if busy
+                else "."
+            ),
             "",
         ]
 

@@ -132,6 +132,7 @@ def test_the_table_says_which_targets_were_missed_with_the_figure():
         "the whole run took 600 s. Source: `results/2026-12-04-box.json`."
     )
     assert (
-        "Load average (1 min) 3.5 at the start and 4.2 at the end on 2 cores" in text
+        "Load average (1 min) 3.5 at the start and 4.2 at the end on 2 cores: the "
+        "machine was busy with other work" in text
     )
     assert "- A note." in text
