@@ -308,21 +308,39 @@ def test_fetch_and_import_imports_what_it_fetched(org, connection, branches):
     assert import_run.source_dir == result["fetch"]["folder"]
 
 
-def test_fetch_and_import_leaves_the_catalogue_alone_when_a_page_fails(
+def test_an_expired_cursor_on_page_two_retries_and_imports_nothing(
     org, connection, branches
 ):
     from activity_finder.models import Session
 
     org.faults.add("invalid_locator", page=2, object="TREX1__Course_Session_Option__c")
 
-    with pytest.raises(tasks.RunFailed) as failed:
+    with pytest.raises(Retry) as retry:
         tasks.fetch_and_import.apply(task_id="nightly-7").get()
 
     fetch_run = ImportRun.objects.get()
-    assert fetch_run.kind == "fetch"
-    assert fetch_run.status == "failed"
-    assert str(failed.value).startswith(
+    assert (fetch_run.kind, fetch_run.status) == ("fetch", "failed")
+    assert str(retry.value.exc) == (
         f"Fetch run #{fetch_run.pk} failed: sessions.json (INVALID_QUERY_LOCATOR: "
+        "Salesforce answered 400 INVALID_QUERY_LOCATOR: invalid query locator.). "
+        "The import did not run."
+    )
+    assert fetch_run.hint.endswith("The task retries by itself (4 of 4 tries left).")
+    assert Session.objects.count() == 0
+
+
+def test_an_html_page_two_fails_at_once_and_imports_nothing(org, connection, branches):
+    from activity_finder.models import Session
+
+    org.faults.add("html", page=2, object="TREX1__Course_Session_Option__c")
+
+    with pytest.raises(tasks.RunFailed) as failed:
+        tasks.fetch_and_import.apply(task_id="nightly-8").get()
+
+    fetch_run = ImportRun.objects.get()
+    assert (fetch_run.kind, fetch_run.status) == ("fetch", "failed")
+    assert str(failed.value).startswith(
+        f"Fetch run #{fetch_run.pk} failed: sessions.json (ConfigurationError: "
     )
     assert "The import did not run." in str(failed.value)
     assert Session.objects.count() == 0
