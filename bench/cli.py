@@ -109,7 +109,8 @@ def _measure_options(parser):
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--profile", action="store_true",
-                        help="also profile one cold import (pyinstrument); the report goes to the temp folder")
+                        help="also profile one cold import (pyinstrument); "
+                        "the report goes to the temp folder")
     parser.set_defaults(handler=_measure)
 
 

@@ -172,7 +172,10 @@ def _median_figures(rounds):
     figures["rounds"] = len(rounds)
     names = rounds[0]["by_query_p95_ms"]
     figures["by_query_p95_ms"] = {
-        name: round(median([r["by_query_p95_ms"][name] for r in rounds if name in r["by_query_p95_ms"]]), 2)
+        name: round(
+            median([r["by_query_p95_ms"][name] for r in rounds if name in r["by_query_p95_ms"]]),
+            2,
+        )
         for name in names
     }
     return figures

@@ -164,7 +164,9 @@ def sample_folder(folder, target, every):
     courses = {
         ((s.get("Course_Session") or {}).get("Course") or {}).get("Id") for s in sessions
     }
-    classes = [c for c in json.loads((target / "classes.json").read_text()) if c.get("Id") in courses]
+    classes = [
+        c for c in json.loads((target / "classes.json").read_text()) if c.get("Id") in courses
+    ]
     manifest_path = target / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else None
     for name, rows in (("sessions.json", sessions), ("classes.json", classes)):

@@ -4,10 +4,12 @@ a result document. Each check names its figure, so a miss is explained."""
 TARGETS = [
     # (part, id, description, how to read the figure, limit, "max" or "min")
     ("fetch", "fetch_over_floor", "fetch within 1.3x the plain download floor", "x", 1.3, "max"),
-    ("fetch", "fetch_over_peer", "fetch faster than simple-salesforce query_all", "x", 1.0, "below"),
+    ("fetch", "fetch_over_peer", "fetch faster than simple-salesforce query_all", "x", 1.0,
+     "below"),
     ("fetch", "fetch_memory", "fetch peak memory under 150 MB", "MB", 150, "below"),
     ("import", "import_cold", "cold import within 30 s", "s", 30, "max"),
-    ("import", "import_vs_naive", "import at least 10x faster than the naive importer", "x", 10, "min"),
+    ("import", "import_vs_naive", "import at least 10x faster than the naive importer", "x",
+     10, "min"),
     ("import", "import_unchanged", "unchanged re-import within 5 s", "s", 5, "max"),
     ("import", "import_memory", "import peak memory under 300 MB", "MB", 300, "below"),
     ("finder", "finder_p95", "finder mix p95 within 50 ms on PostgreSQL", "ms", 50, "max"),

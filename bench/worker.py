@@ -191,7 +191,9 @@ def fetch_peer(args):
     session = requests.Session()
     session.mount(f"https://{host}", LoopbackPlainHttp())
     timer = _Timer()
-    sf = Salesforce(instance_url=f"https://{host}", session_id=token, version="62.0", session=session)
+    sf = Salesforce(
+        instance_url=f"https://{host}", session_id=token, version="62.0", session=session
+    )
     out_dir = Path(args["out_dir"])
     out_dir.mkdir(parents=True, exist_ok=True)
     records = 0

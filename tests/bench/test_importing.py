@@ -36,7 +36,10 @@ def test_it_changes_every_hundredth_session_and_keeps_the_checksum_true(tmp_path
     rows = json.loads((folder / "sessions.json").read_text())
     manifest = json.loads((folder / "manifest.json").read_text())
     assert changed == 3
-    assert [n for n, row in enumerate(rows) if row["Course_Option"]["Name"].endswith("(changed)")] == [0, 100, 200]
+    changed_rows = [
+        n for n, row in enumerate(rows) if row["Course_Option"]["Name"].endswith("(changed)")
+    ]
+    assert changed_rows == [0, 100, 200]
     assert rows[100]["Course_Option"]["Total_Capacity_Available"] == 4
     assert rows[100]["Course_Option"]["Registration_Total"] == 4
     assert rows[101]["Course_Option"]["Total_Capacity_Available"] == 5

@@ -125,7 +125,10 @@ def test_the_table_says_which_targets_were_missed_with_the_figure():
         "| 50,000 | 31.50 | 20.00 | 4.00 | 6.00 | 250 | 400.00 (scaled from 9,000 of 40,000 "
         "sessions in 90 s) | 12.70x | 15.00x |" in text
     )
-    assert "| 50,000 | postgresql | 1 | 20.00 | 45.00 | 60.00 | 40.0 | 5.00 | 400.0 | 9.00x |" in text
+    assert (
+        "| 50,000 | postgresql | 1 | 20.00 | 45.00 | 60.00 | 40.0 | 5.00 | 400.0 | 9.00x |"
+        in text
+    )
     assert text.startswith(
         "Measured 2026-12-04T02:00:00+00:00 on `box`: 2 cores, 4.0 GB memory, "
         "Python 3.11.7, commit `abc123`; each figure is the median of 3 runs; "

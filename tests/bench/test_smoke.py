@@ -133,7 +133,8 @@ def test_it_writes_the_result_file_and_the_table(document, tmp_path):
     report.update_readme(json.loads(path.read_text()), path.name, readme=readme)
 
     text = readme.read_text()
-    assert path.name == f"{document['machine']['measured_at'][:10]}-{document['machine']['name']}.json"
+    machine = document["machine"]
+    assert path.name == f"{machine['measured_at'][:10]}-{machine['name']}.json"
     assert text.startswith("# Benchmarks\n\nText above.\n\n")
     assert text.endswith(f"{report.END}\nBelow.\n")
     assert "\nold\n" not in text
