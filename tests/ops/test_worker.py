@@ -142,6 +142,24 @@ def stack(tmp_path_factory, sample_org_dir, key_pair):
                 worker.kill()
                 worker.wait(timeout=10)
             client.close()
+            _forget_queue(queue)
+
+
+def _forget_queue(queue):
+    """Remove what this run left in its Redis databases: the queue's bindings,
+    the cache entries under its prefix (the local org's tokens among them)."""
+    import redis
+
+    broker = redis.Redis.from_url(BROKER, socket_connect_timeout=2, socket_timeout=5)
+    patterns = (
+        f"{queue}:*",
+        f"_kombu.binding.{queue}",
+        f"_kombu.binding_permanent.{queue}",
+    )
+    for pattern in patterns:
+        for key in broker.scan_iter(match=pattern, count=500):
+            broker.delete(key)
+    broker.close()
 
 
 def send(stack, name, **kwargs):
@@ -150,10 +168,18 @@ def send(stack, name, **kwargs):
     )
 
 
+def outcome(result):
+    """The task's result, then its stored copy removed from Redis."""
+    try:
+        return result.get(timeout=TASK_TIMEOUT)
+    finally:
+        result.forget()
+
+
 def test_a_worker_fetches_and_imports_the_local_org(stack):
     database = stack["database"]
 
-    result = send(stack, "fetch_and_import", sync=True).get(timeout=TASK_TIMEOUT)
+    result = outcome(send(stack, "fetch_and_import", sync=True))
 
     runs = query(
         database,
@@ -189,10 +215,7 @@ def test_two_fetches_started_together_one_runs_and_one_reports_the_lock(stack):
     stack["org"].faults.add("slow", seconds=0.15)
     try:
         first, second = send(stack, "fetch"), send(stack, "fetch")
-        results = [
-            first.get(timeout=TASK_TIMEOUT),
-            second.get(timeout=TASK_TIMEOUT),
-        ]
+        results = [outcome(first), outcome(second)]
     finally:
         stack["org"].faults.clear()
 
