@@ -311,17 +311,83 @@ def test_two_fetches_at_once_one_reports_the_lock(local_org, observed):
     assert len(fetch_folders(workdir)[1]) == 1
 
 
-@fault(
-    "two `tr_import` processes started together (the first one slow)",
-    expected="one imports; the other exits non-zero at once naming the lock, "
-    "without waiting for the first",
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture
+def import_workdir(request, tmp_path, template_db):
+    """(workdir, env, read_locks) on a SQLite file or a PostgreSQL database of
+    its own (test_faults_proc_<pid>, dropped afterwards)."""
+    workdir = new_workdir(template_db, tmp_path / "work")
+    if request.param == "sqlite":
+        db = workdir / "faults.sqlite3"
+        yield workdir, child_env(workdir), lambda: locks(db)
+        return
+
+    import os
+
+    import psycopg
+
+    name = f"test_faults_proc_{os.getpid()}"
+    try:
+        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError:
+        pytest.skip("needs PostgreSQL on 127.0.0.1:5432; none answered")
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+
+    def read_locks():
+        with psycopg.connect(url) as connection:
+            try:
+                return connection.execute(
+                    "SELECT name, owner_pid FROM traction_rec_import_lock"
+                ).fetchall()
+            except psycopg.errors.UndefinedTable:
+                return []
+
+    with admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.execute(f"CREATE DATABASE {name}")
+        try:
+            env = child_env(workdir, DATABASE_URL=url.replace("postgresql", "postgres", 1))
+            with children() as procs:
+                code, _, stderr = procs.run(["migrate", "--noinput", "-v0"], env,
+                                            timeout=180)
+            assert code == 0, stderr
+            yield workdir, env, read_locks
+        finally:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.mark.parametrize(
+    "import_workdir",
+    [
+        pytest.param(
+            "sqlite",
+            marks=fault(
+                "two `tr_import` processes started together (the first one slow), "
+                "on the embedded SQLite database",
+                expected="one imports; the other exits non-zero at once naming the "
+                "lock, without waiting for the first",
+            ),
+            id="sqlite",
+        ),
+        pytest.param(
+            "postgresql",
+            marks=fault(
+                "two `tr_import` processes started together (the first one slow), "
+                "on PostgreSQL",
+                expected="one imports; the other exits non-zero at once naming the "
+                "lock, without waiting for the first",
+            ),
+            id="postgresql",
+        ),
+    ],
+    indirect=True,
 )
-def test_two_imports_at_once_one_reports_the_lock(tmp_path, template_db, observed):
+def test_two_imports_at_once_one_reports_the_lock(import_workdir, observed):
     import time
 
-    workdir = new_workdir(template_db, tmp_path / "work")
-    env = child_env(workdir)
-    db = workdir / "faults.sqlite3"
+    workdir, env, read_locks = import_workdir
     folder = folders.write_folder(workdir / "data", folders.catalogue_files(150))
     with children() as procs:
         code, _, stderr = procs.run(
@@ -330,7 +396,7 @@ def test_two_imports_at_once_one_reports_the_lock(tmp_path, template_db, observe
         assert code == 0, stderr
 
         first = procs.start(["-c", SLOW_IMPORT, str(folder)], env, python=True)
-        wait_for(lambda: locks(db), what="the first import to take its lock")
+        wait_for(read_locks, what="the first import to take its lock")
         started = time.monotonic()
         code, _, stderr = procs.run(["tr_import", "--sync", "--dir", str(folder)], env)
         waited = time.monotonic() - started
