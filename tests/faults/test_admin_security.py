@@ -412,7 +412,10 @@ def test_a_crafted_location_id_never_reaches_the_query(observed):
     with pytest.raises(ImproperlyConfigured) as error:
         run_fetch()
 
-    observed(f"form valid: {valid} ({form.errors.get('sf_location_id')}); fetch: {error.value}")
+    observed(
+        f"form valid: {valid} ({list(form.errors.get('sf_location_id', []))}); "
+        f"fetch: {error.value}"
+    )
     assert valid is False
     assert form.errors["sf_location_id"] == [
         f"{CRAFTED_ID!r} is not a Salesforce Id: an Id holds only letters and digits."
