@@ -500,3 +500,35 @@ def test_the_task_never_imports_a_failed_fetch(org, baseline, observed):
     assert "The import did not run." in str(error.value)
     assert ImportRun.objects.filter(kind=ImportRun.Kind.IMPORT).count() == imports_before
     assert_unchanged(baseline["snapshot"])
+
+
+@fault(
+    "session revoked, and the new token refused: invalid_grant \"user hasn't "
+    "approved this consumer\"",
+    expected="AuthenticationError with the pre-authorise hint on the fetch run; "
+    "nothing imported or removed; non-zero exit",
+)
+def test_a_refused_token_fails_the_fetch_with_the_setup_hint(org, baseline, observed):
+    org.revoke_tokens()
+    org.faults.add("unapproved_user", times=None)
+
+    with pytest.raises(CommandError) as error:
+        call_command("tr_fetch")
+    run = latest_fetch_run()
+    call_command("tr_import", "--sync")
+
+    observed(f"exit non-zero; run {run.error_code}: {run.hint}")
+    assert str(error.value).startswith(
+        f"Fetch run #{run.pk} failed: {', '.join(FILES)}. In Salesforce Setup"
+    )
+    assert (run.status, run.error_code) == (ImportRun.Status.FAILED, "invalid_grant")
+    assert run.error_message.startswith(
+        "programs.json: Salesforce refused the token: invalid_grant (user hasn't "
+        "approved this consumer)."
+    )
+    assert run.hint == (
+        "In Salesforce Setup, open the connected app (Manage Connected Apps), set "
+        "Permitted Users to 'Admin approved users are pre-authorized' and add the "
+        "integration user's profile or permission set."
+    )
+    assert_unchanged(baseline["snapshot"])
