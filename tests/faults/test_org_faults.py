@@ -532,3 +532,24 @@ def test_a_refused_token_fails_the_fetch_with_the_setup_hint(org, baseline, obse
         "integration user's profile or permission set."
     )
     assert_unchanged(baseline["snapshot"])
+
+
+@fault(
+    "quick availability sync while page 2 answers 500 every time",
+    expected="`tr_quick_availability_sync` exits non-zero with the error; no "
+    "session's availability changes (the org's did)",
+)
+def test_a_failed_quick_sync_changes_no_availability(org, baseline, observed):
+    for link in org.org.records(SESSIONS_OBJECT):
+        option = dict(org.org.index[link["TREX1__Course_Option__c"]])
+        option["TREX1__Total_Capacity_Available__c"] = 1
+        org.org.upsert("TREX1__Course_Option__c", option)
+    org.faults.add("status", code=500, page=2, times=None, object=SESSIONS_OBJECT)
+
+    with pytest.raises(CommandError) as error:
+        call_command("tr_quick_availability_sync")
+    run = ImportRun.objects.filter(kind=ImportRun.Kind.QUICK_SYNC).latest("pk")
+
+    observed(f"exit non-zero: {error.value}; run {run.status} {run.error_code}")
+    assert (run.status, run.error_code) == (ImportRun.Status.FAILED, "UNKNOWN_EXCEPTION")
+    assert_unchanged(baseline["snapshot"])
