@@ -254,8 +254,8 @@ SYNC_PAGES = [
 CONTENT_PAGES = [
     ("get", f"/admin/activity_finder/{model}/")
     for model in ("program", "programsubcategory", "activity", "class", "session",
-                  "location")
-]
+                  "location", "agepoint")
+] + [("get", "/admin/django_celery_beat/periodictask/")]
 ALL_PAGES = CONNECTION_PAGES + SYNC_PAGES + CONTENT_PAGES
 
 
