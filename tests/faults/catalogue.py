@@ -16,7 +16,15 @@ from activity_finder.models import (
     SessionTime,
 )
 
-PEF_MODELS = (Program, ProgramSubcategory, Activity, Class, Session, SessionTime, Location)
+PEF_MODELS = (
+    Program,
+    ProgramSubcategory,
+    Activity,
+    Class,
+    Session,
+    SessionTime,
+    Location,
+)
 
 
 def _values(instance):

@@ -130,7 +130,8 @@ def write_folder(root, files, *, raw=None, manifest=True, stamp="20261204T020000
     folder = root / "fetch" / f"{stamp}-{secrets.token_hex(3)}"
     folder.mkdir(parents=True)
     entries = {}
-    texts = {name: json.dumps(records) for name, records in copy.deepcopy(files).items()}
+    files = copy.deepcopy(files)
+    texts = {name: json.dumps(records) for name, records in files.items()}
     texts.update(raw or {})
     for name, text in texts.items():
         (folder / name).write_text(text, encoding="utf-8")

@@ -159,4 +159,7 @@ def query(database, sql, params=()):
 
 def catalogue(database):
     """Every PEF row, as the database file holds it now."""
-    return {table: query(database, f"SELECT * FROM {table} ORDER BY id") for table in PEF_TABLES}
+    return {
+        table: query(database, f"SELECT * FROM {table} ORDER BY id")
+        for table in PEF_TABLES
+    }

@@ -27,7 +27,14 @@ pytestmark = pytest.mark.django_db
 
 PASSPHRASE = "faults-passphrase-Kx7!"
 CHANGE_URL = "/admin/traction_rec/connectionsettings/1/change/"
-LOGGERS = ("", "traction_rec", "traction_rec_import", "activity_finder", "django", "urllib3")
+LOGGERS = (
+    "",
+    "traction_rec",
+    "traction_rec_import",
+    "activity_finder",
+    "django",
+    "urllib3",
+)
 
 
 def encrypted_key(key_pem):
@@ -96,7 +103,8 @@ def test_the_admin_pages_never_show_a_secret(saved_through_admin, admin_client, 
 
     observed(
         f"change page {len(change_page)} bytes, test page {test_page.status_code}; "
-        f"leaks {leaks(change_page, secrets) + leaks(test_page.content.decode(), secrets)}"
+        f"leaks {leaks(change_page, secrets)} "
+        f"{leaks(test_page.content.decode(), secrets)}"
     )
     assert "Set (fingerprint " in change_page
     assert test_page.status_code == 200
@@ -160,7 +168,8 @@ def test_no_exception_message_holds_a_secret(saved_through_admin, org, secrets,
     try:
         TractionRecClient.from_settings(sleep=lambda s: None).token(refresh=True)
     except Exception as exc:
-        messages.append(f"{type(exc).__name__}: {exc} {exc!r} {getattr(exc, 'hint', '')}")
+        hint = getattr(exc, "hint", "")
+        messages.append(f"{type(exc).__name__}: {exc} {exc!r} {hint}")
     _, cert_pem = key_pair
     form = ConnectionSettingsForm(
         data=connection_data(
@@ -218,7 +227,9 @@ def test_the_database_holds_no_secret_in_clear(saved_through_admin, secrets, obs
         )
         rows = cursor.fetchall()
     raw = " ".join(
-        value.decode("latin-1") if isinstance(value, (bytes, memoryview)) else str(value)
+        bytes(value).decode("latin-1")
+        if isinstance(value, (bytes, memoryview))
+        else str(value)
         for row in rows
         for value in row
     )
@@ -283,7 +294,9 @@ def status(client, method, url):
     "page and action",
     expected="redirected to the admin login",
 )
-def test_anonymous_and_non_staff_users_are_sent_to_the_login(django_user_model, observed):
+def test_anonymous_and_non_staff_users_are_sent_to_the_login(
+    django_user_model, observed
+):
     non_staff = user(
         django_user_model,
         "outsider",
@@ -310,7 +323,9 @@ def test_staff_without_a_permission_get_403(django_user_model, observed):
 
     answers = {(method, url): status(staff, method, url) for method, url in ALL_PAGES}
 
-    observed(f"{len(answers)} requests; answers {sorted(set(map(str, answers.values())))}")
+    seen = sorted(set(map(str, answers.values())))
+
+    observed(f"{len(answers)} requests; answers {seen}")
     assert {key: value for key, value in answers.items() if value != 403} == {}
 
 
@@ -377,7 +392,10 @@ def test_every_admin_action_needs_the_csrf_token(admin_user, observed):
     )
 
     codes = {url: response.status_code for url, response in answers.items()}
-    observed(f"forged: {sorted(set(codes.values()))}; with the token: {genuine.status_code}")
+    observed(
+        f"forged: {sorted(set(codes.values()))}; with the token: "
+        f"{genuine.status_code}"
+    )
     assert {url: code for url, code in codes.items() if code != 403} == {}
     assert all(b"CSRF verification failed" in r.content for r in answers.values())
     assert ImportRun.objects.count() == 0
@@ -405,7 +423,9 @@ def test_a_crafted_location_id_never_reaches_the_query(observed):
     from traction_rec_import.models import ImportRun, LocationMapping
 
     branch = Location.objects.create(title="Evanston YMCA")
-    form = LocationMappingForm(data={"sf_location_id": CRAFTED_ID, "location": branch.pk})
+    form = LocationMappingForm(
+        data={"sf_location_id": CRAFTED_ID, "location": branch.pk}
+    )
     valid = form.is_valid()
     LocationMapping.objects.create(sf_location_id=CRAFTED_ID, location=branch)
 

@@ -1,4 +1,4 @@
-"""Bad files: a published folder with broken JSON, a missing file, bad records and absurd values.
+"""Bad files: broken JSON, a missing file, bad records and absurd values.
 
 Each test imports a good folder of ten sessions first (the catalogue
 visitors see), then imports with --sync a folder that is broken in one way.
@@ -52,7 +52,8 @@ def last_import():
 def without_session(snapshot, pk):
     """The snapshot without one session and its times (legitimately changed)."""
     kept = dict(snapshot)
-    kept["Session"] = {key: row for key, row in snapshot["Session"].items() if key != pk}
+    sessions = snapshot["Session"]
+    kept["Session"] = {key: row for key, row in sessions.items() if key != pk}
     kept["SessionTime"] = {
         key: row
         for key, row in snapshot["SessionTime"].items()
@@ -241,7 +242,8 @@ def test_a_bad_record_is_skipped_with_its_reason(imported, changes, reason, obse
     assert Session.objects.get(sf_id=folders.option_id(3)).title == "Changed Lesson 3"
     changed = Session.objects.get(sf_id=folders.option_id(3)).pk
     assert diff(
-        without_session(imported, changed), without_session(catalogue_snapshot(), changed)
+        without_session(imported, changed),
+        without_session(catalogue_snapshot(), changed),
     ) == []
     assert Session.objects.count() == SESSIONS
 

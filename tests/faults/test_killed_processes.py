@@ -1,4 +1,4 @@
-"""Processes killed with SIGKILL in the middle of a fetch and of an import, and runs started twice at once.
+"""Processes killed half-way (SIGKILL), and runs started twice at once.
 
 Every process is a real `manage.py` child on a SQLite file shared by all of
 them: the local org (`tr_emulator`, slowed down so that a fetch takes a few
@@ -146,7 +146,9 @@ def local_org(tmp_path, template_db, small_org_dir, key_pair):
     "publishes a complete folder",
 )
 def test_a_fetch_killed_half_way_publishes_nothing(local_org, observed):
-    workdir, env, procs, db = (local_org[key] for key in ("workdir", "env", "procs", "db"))
+    workdir, env, procs, db = (
+        local_org[key] for key in ("workdir", "env", "procs", "db")
+    )
 
     fetch = procs.start(["tr_fetch"], env)
     wait_for(
@@ -273,7 +275,9 @@ def test_an_import_killed_half_way_changes_nothing(killed_import, observed):
     expected="marked failed as interrupted (as the fetch does), not left running",
 )
 def test_the_killed_import_run_is_not_left_running(killed_import, observed):
-    statuses = [(status, code) for _, status, code, _ in runs(killed_import["db"], "import")]
+    statuses = [
+        (status, code) for _, status, code, _ in runs(killed_import["db"], "import")
+    ]
 
     observed(f"import runs {statuses}")
     assert statuses[1][0] == "failed", statuses
@@ -288,7 +292,9 @@ def test_the_killed_import_run_is_not_left_running(killed_import, observed):
     "its holder and how to clear a dead one",
 )
 def test_two_fetches_at_once_one_reports_the_lock(local_org, observed):
-    workdir, env, procs, db = (local_org[key] for key in ("workdir", "env", "procs", "db"))
+    workdir, env, procs, db = (
+        local_org[key] for key in ("workdir", "env", "procs", "db")
+    )
 
     both = [procs.start(["tr_fetch"], env), procs.start(["tr_fetch"], env)]
     outcomes = [(process, *process.communicate(timeout=90)) for process in both]
@@ -348,7 +354,8 @@ def import_workdir(request, tmp_path, template_db):
         admin.execute(f"DROP DATABASE IF EXISTS {name}")
         admin.execute(f"CREATE DATABASE {name}")
         try:
-            env = child_env(workdir, DATABASE_URL=url.replace("postgresql", "postgres", 1))
+            django_url = url.replace("postgresql", "postgres", 1)
+            env = child_env(workdir, DATABASE_URL=django_url)
             with children() as procs:
                 code, _, stderr = procs.run(["migrate", "--noinput", "-v0"], env,
                                             timeout=180)

@@ -182,7 +182,9 @@ RIDDEN_OUT = [
 
 
 @pytest.mark.parametrize("kind, options, retries", RIDDEN_OUT)
-def test_the_fetch_rides_out(org, baseline, fast_client, kind, options, retries, observed):
+def test_the_fetch_rides_out(
+    org, baseline, fast_client, kind, options, retries, observed
+):
     added = org.faults.add(kind, **options)
 
     call_command("tr_fetch")
@@ -495,10 +497,12 @@ def test_the_task_never_imports_a_failed_fetch(org, baseline, observed):
 
     observed(f"RunFailed: {error.value}")
     assert str(error.value).startswith(
-        f"Fetch run #{latest_fetch_run().pk} failed: sessions.json (ConfigurationError: "
+        f"Fetch run #{latest_fetch_run().pk} failed: sessions.json "
+        "(ConfigurationError: "
     )
     assert "The import did not run." in str(error.value)
-    assert ImportRun.objects.filter(kind=ImportRun.Kind.IMPORT).count() == imports_before
+    imports = ImportRun.objects.filter(kind=ImportRun.Kind.IMPORT).count()
+    assert imports == imports_before
     assert_unchanged(baseline["snapshot"])
 
 
@@ -551,5 +555,8 @@ def test_a_failed_quick_sync_changes_no_availability(org, baseline, observed):
     run = ImportRun.objects.filter(kind=ImportRun.Kind.QUICK_SYNC).latest("pk")
 
     observed(f"exit non-zero: {error.value}; run {run.status} {run.error_code}")
-    assert (run.status, run.error_code) == (ImportRun.Status.FAILED, "UNKNOWN_EXCEPTION")
+    assert (run.status, run.error_code) == (
+        ImportRun.Status.FAILED,
+        "UNKNOWN_EXCEPTION",
+    )
     assert_unchanged(baseline["snapshot"])

@@ -1,4 +1,4 @@
-"""Bad input to the parsers: property-based tests of times, days, ages, availability and SOQL literals.
+"""Bad input to the parsers: times, days, ages, availability and SOQL literals.
 
 Each property says what any input must give: the right value for every
 well-formed spelling, and for anything else a MappingError (the import's
@@ -60,7 +60,8 @@ def spelled_times(draw):
     space = draw(st.sampled_from(["", " ", "  "]))
     hours = f"{clock:02d}" if padded else str(clock)
     text = f"{hours}:{minute:02d}{space}{half}"
-    text = draw(st.sampled_from(["", " ", "\t"])) + text + draw(st.sampled_from(["", " "]))
+    before = draw(st.sampled_from(["", " ", "\t"]))
+    text = before + text + draw(st.sampled_from(["", " "]))
     return dt.time(hour, minute), text
 
 
@@ -398,7 +399,9 @@ def test_quote_refuses_a_control_character(char):
     )
 
 
-ID_TEXT = st.text(alphabet=string.ascii_letters + string.digits + "' ()=,\\", max_size=20)
+ID_TEXT = st.text(
+    alphabet=string.ascii_letters + string.digits + "' ()=,\\", max_size=20
+)
 
 
 @attack(

@@ -1,4 +1,4 @@
-"""Attacks on the public pages: script injection, hidden content, settings and hostile search parameters.
+"""Attacks on the public pages: XSS, hidden content, settings, hostile searches.
 
 Every text field that reaches a page (program, subcategory, class and
 session names, descriptions, instructor, price description, location name)
@@ -151,8 +151,10 @@ def test_the_json_api_serves_the_corpus_inert(client, xss_catalogue, observed):
 
     found = [problem for row in rows for problem in live_markup(row["description"])[0]]
 
-    observed(f"{response['Content-Type']}, {len(rows)} rows, {len(found)} live elements "
-             "in descriptions")
+    observed(
+        f"{response['Content-Type']}, {len(rows)} rows, {len(found)} live "
+        "elements in descriptions"
+    )
     assert response["Content-Type"] == "application/json"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert len(rows) == 2
@@ -168,7 +170,9 @@ def hidden_content():
     """Two current sessions, one visible and one whose program is unpublished,
     plus an unpublished session under the visible chain."""
     Location.objects.create(title=folders.LOCATION_NAME)
-    folder = folders.write_folder(settings.TRACTION_REC_DATA_DIR, folders.catalogue_files(3))
+    folder = folders.write_folder(
+        settings.TRACTION_REC_DATA_DIR, folders.catalogue_files(3)
+    )
     call_command("tr_import", "--dir", str(folder))
     hidden = Session.objects.get(sf_id=folders.option_id(2))
     hidden.title = "Hidden Unpublished Session"
@@ -185,7 +189,8 @@ def hidden_content():
     activity.pk, activity.sf_id, activity.subcategory = None, None, subcategory
     activity.title = "Hidden Activity"
     activity.save()
-    chain.pk, chain.sf_id, chain.activity, chain.title = None, None, activity, "Hidden Class"
+    chain.pk, chain.sf_id, chain.activity = None, None, activity
+    chain.title = "Hidden Class"
     chain.save()
     orphan = Session.objects.get(sf_id=folders.option_id(3))
     orphan.session_class = chain
@@ -233,7 +238,10 @@ def test_no_public_page_shows_hidden_content_or_settings(client, hidden_content,
     closed = {
         url: client.get(url).status_code
         for session in (hidden_content["hidden"], hidden_content["orphan"])
-        for url in (f"/activities/{session.pk}/", f"/activities/{session.pk}/calendar.ics")
+        for url in (
+            f"/activities/{session.pk}/",
+            f"/activities/{session.pk}/calendar.ics",
+        )
     }
     shown = {
         url: [text for text in HIDDEN_TEXT if text in response.content.decode()]
