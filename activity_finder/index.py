@@ -133,6 +133,9 @@ class Index:
     slots: dict  # session pk -> [(start, end, start_time, end_time, days)]
     _schedules: dict = dataclasses.field(default_factory=dict)
     _ranks: dict = dataclasses.field(default_factory=dict)
+    # session pk -> the Session a result page shows (see search._load); it
+    # lives and dies with the index, so every import and edit retires it.
+    page_sessions: dict = dataclasses.field(default_factory=dict)
     _relevance: dict = dataclasses.field(default_factory=dict)
     _ages: dict = dataclasses.field(default_factory=dict)
     _keywords: dict = dataclasses.field(default_factory=dict)

@@ -353,16 +353,38 @@ PAGE_FIELDS = (
 )
 
 
-def _load(ids):
-    # One query: the schedule lines come from the index, which an import
-    # rebuilds like any other change to the times.
-    sessions = (
-        Session.objects.filter(pk__in=ids)
-        .select_related("location", "session_class__activity__subcategory__program")
-        .only(*PAGE_FIELDS)
-    )
-    by_id = {session.pk: session for session in sessions}
-    return [by_id[pk] for pk in ids if pk in by_id]
+# At most this many page sessions are kept with one index; past it the memo
+# starts again, which bounds its memory whatever visitors page through.
+MAX_PAGE_SESSIONS = 5000
+
+
+def _load(idx, ids):
+    """The page's sessions in the order of `ids`. A session's row changes
+    only through an import or an admin edit, and both retire the index, so
+    sessions already built for it are reused instead of queried again: the
+    query and building the model instances were most of a search's cost."""
+    memo = idx.page_sessions
+    # A local copy, so another thread clearing the memo cannot lose a row.
+    found = {pk: memo.get(pk) for pk in ids}
+    missing = [pk for pk, session in found.items() if session is None]
+    if missing:
+        if len(memo) + len(missing) > MAX_PAGE_SESSIONS:
+            memo.clear()
+        # One query: the schedule lines come from the index, which an import
+        # rebuilds like any other change to the times. No ORDER BY: the
+        # page's order is the index's, and Session's default ordering costs a
+        # sort in the database and its compilation here.
+        sessions = (
+            Session.objects.filter(pk__in=missing)
+            .select_related(
+                "location", "session_class__activity__subcategory__program"
+            )
+            .only(*PAGE_FIELDS)
+            .order_by()
+        )
+        for session in sessions:
+            found[session.pk] = memo[session.pk] = session
+    return [found[pk] for pk in ids if found[pk] is not None]
 
 
 def run(criteria, *, clamp_page=False, now=None):
@@ -407,7 +429,7 @@ def run(criteria, *, clamp_page=False, now=None):
             offset=offset,
             limit=criteria.page_size,
         )
-        sessions = _load([idx.ids[position] for position in positions])
+        sessions = _load(idx, [idx.ids[position] for position in positions])
     schedules = {session.pk: idx.schedule(session.pk) for session in sessions}
 
     result = SearchResult(

@@ -244,10 +244,37 @@ def test_it_answers_a_search_with_one_query_once_the_index_is_built(
     with django_assert_num_queries(8):  # catalogue 4, index 3, page 1
         search.run(Criteria())
 
-    with django_assert_num_queries(1):  # the page's sessions
+    with django_assert_num_queries(0):  # its sessions were loaded by the first
         search.run(
             Criteria(ages=(36,), days=(1, 2), locations=(finder.locations.downtown.pk,))
         )
+
+
+def test_it_loads_only_the_page_sessions_not_loaded_before(
+    finder, django_assert_num_queries
+):
+    first = search.run(Criteria(keywords="lap"))
+    assert [s.title for s in first.sessions] == ["Adult Lap Swim", "Teen Swim Team"]
+
+    with django_assert_num_queries(1):  # the sessions the first page lacked
+        titles = [s.title for s in search.run(Criteria(sort="title")).sessions]
+
+    assert titles == sorted(titles)
+    assert len(titles) == 6
+
+
+def test_it_shows_an_edited_session_after_the_cache_is_invalidated(finder):
+    from activity_finder import cache
+
+    search.run(Criteria())
+    finder.lap.title = "Lap Swim for Adults"
+    finder.lap.save()
+    cache.invalidate()  # as every import and admin edit does
+
+    titles = [s.title for s in search.run(Criteria()).sessions]
+
+    assert "Lap Swim for Adults" in titles
+    assert "Adult Lap Swim" not in titles
 
 
 def test_it_rebuilds_the_index_after_the_cache_is_cleared(finder):
