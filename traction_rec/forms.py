@@ -44,7 +44,17 @@ def normalise_url(value, *, label, keep_path=False):
     if "://" not in text:
         text = "https://" + text
 
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        # urlsplit refuses a port that is not a number from 0 to 65535, and
+        # a bracketed host that is not an IPv6 address.
+        raise forms.ValidationError(
+            f"The {label} has a port or host that is not valid; enter it as "
+            "https://HOST, with :PORT only if the host needs one (a number up "
+            "to 65535)."
+        ) from None
     host = (parts.hostname or "").lower()
     if not host:
         raise forms.ValidationError(f"Enter the {label} as https://HOST.")
@@ -83,9 +93,9 @@ def normalise_url(value, *, label, keep_path=False):
         path = ""
     path = path.rstrip("/")
 
-    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    netloc = host if port is None else f"{host}:{port}"
     if ":" in host:  # an IPv6 literal keeps its brackets
-        netloc = f"[{host}]" if parts.port is None else f"[{host}]:{parts.port}"
+        netloc = f"[{host}]" if port is None else f"[{host}]:{port}"
     return urlunsplit((parts.scheme, netloc, path, "", ""))
 
 

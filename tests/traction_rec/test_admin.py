@@ -205,6 +205,35 @@ class TestThePage:
         ) in response.content.decode()
 
 
+    @pytest.mark.parametrize(
+        "field, label",
+        [
+            ("login_url", "login URL"),
+            ("audience", "audience"),
+            ("services_base_url", "services base URL"),
+            ("api_base_url", "REST API base URL"),
+            ("community_url", "community URL"),
+        ],
+    )
+    @pytest.mark.parametrize(
+        "value", ["https://acme.my.salesforce.com:99999", "javascript:alert(1)"]
+    )
+    def test_a_url_with_a_port_that_is_not_a_port_is_refused_with_a_sentence(
+        self, client, admin_user, key_pair, field, label, value
+    ):
+        client.force_login(admin_user)
+
+        response = client.post(CHANGE_URL, post_data(key_pair, **{field: value}))
+
+        assert response.status_code == 200
+        assert (
+            f"The {label} has a port or host that is not valid; enter it as "
+            "https://HOST, with :PORT only if the host needs one (a number up to "
+            "65535)."
+        ) in response.content.decode()
+        assert not ConnectionSettings.objects.filter(pk=1, consumer_key="3MVG9-consumer")
+
+
 class TestCertificateBanner:
     def test_a_certificate_expiring_within_30_days_shows_a_banner(
         self, client, admin_user, key_pair, expiring_certificate
