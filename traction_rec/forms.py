@@ -55,7 +55,9 @@ def normalise_url(value, *, label, keep_path=False):
             "https://HOST, with :PORT only if the host needs one (a number up "
             "to 65535)."
         ) from None
-    host = (parts.hostname or "").lower()
+    # A fully qualified name may end in a dot; without it every host rule
+    # below (the lightning suffix, loopback) sees the host as DNS does.
+    host = (parts.hostname or "").lower().rstrip(".")
     if not host:
         raise forms.ValidationError(f"Enter the {label} as https://HOST.")
     if parts.username or parts.password:

@@ -104,6 +104,25 @@ class TestNormaliseUrl:
             "the path /lightning/page/home is not needed."
         ]
 
+    @pytest.mark.parametrize(
+        "given",
+        ["https://acme.lightning.force.com.", "https://ACME.Lightning.Force.Com./"],
+    )
+    def test_a_lightning_host_with_a_trailing_dot_is_refused(self, given):
+        with pytest.raises(forms.ValidationError) as caught:
+            normalise_url(given, label="login URL")
+
+        assert caught.value.messages == [
+            "acme.lightning.force.com is the Lightning host, which redirects: every "
+            "API call would then fail with INVALID_SESSION_ID. Use the My Domain "
+            "host instead, https://acme.my.salesforce.com."
+        ]
+
+    def test_a_trailing_dot_is_dropped_from_the_host(self):
+        assert normalise_url(
+            "https://ymca.my.salesforce.com./", label="login URL"
+        ) == "https://ymca.my.salesforce.com"
+
     def test_credentials_in_the_url_are_refused(self):
         with pytest.raises(forms.ValidationError, match="Remove the user name and password"):
             normalise_url("https://me:pw@ymca.my.salesforce.com", label="login URL")
