@@ -862,6 +862,9 @@ def run_import(
     """Import one fetch folder (the newest published one unless given)."""
     started = time.monotonic()
     options = {"sync": sync, "update": update, "force": force, "dry_run": dry_run}
+    # Before any write: on SQLite a write would wait for the running
+    # import's transaction instead of reporting its lock.
+    locks.check(locks.IMPORT)
     import_settings = ImportSettings.load()
     path = Path(directory) if directory else storage.latest_published()
     run = ImportRun.objects.create(

@@ -8,6 +8,9 @@ next run reports it and takes it over.
 
 The lock row is written in autocommit, outside any import transaction, so
 other processes see it at once and a rolled-back import still releases it.
+A held lock is found with a read (check()), so a second run reports it even
+where the database lets one writer at a time (SQLite) and the first run's
+transaction is open.
 """
 
 import logging
@@ -71,8 +74,21 @@ def _owner_is_gone(lock, now):
     return False
 
 
+def check(name):
+    """Raise LockHeld when a live run holds the lock, writing nothing.
+
+    On SQLite a write waits while another process holds the write
+    transaction (an import runs in one), so a run that must report a held
+    lock at once checks with this read before it writes anything.
+    """
+    current = Lock.objects.filter(name=name).first()
+    if current is not None and not _owner_is_gone(current, timezone.now()):
+        raise LockHeld(current)
+
+
 def acquire(name, *, task_id="", ttl=DEFAULT_TTL):
     """Take the lock or raise LockHeld; return a Held to pass to release()."""
+    check(name)
     host, pid = socket.gethostname(), os.getpid()
     now = timezone.now()
     fields = dict(

@@ -162,7 +162,7 @@ def _call(task, kind, service, **kwargs):
             task_id,
             attempt_started,
             ImportRun.Status.SKIPPED,
-            code="LOCK_HELD",
+            code="lock_held",
             message=message,
         )
         logger.info(

@@ -53,7 +53,7 @@ def test_a_fetch_that_finds_the_lock_held_is_skipped_and_recorded():
     assert (run.kind, run.status, run.error_code, run.error_message, run.task_id) == (
         "fetch",
         "skipped",
-        "LOCK_HELD",
+        "lock_held",
         message,
         "admin-1",
     )
@@ -76,7 +76,7 @@ def test_an_import_that_finds_the_lock_held_is_skipped(drupal_export_dir):
             f"({HOST}, process {PID})."
         ),
     }
-    # The importer recorded the skip itself; the task keeps its words.
+    # The importer found the lock before writing; the task recorded the skip.
     assert (run.kind, run.status, run.error_code, run.task_id) == (
         "import",
         "skipped",
