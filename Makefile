@@ -22,8 +22,10 @@ migrate: $(STAMP)
 
 # Key, certificate, a generated org served on 127.0.0.1, the fetch and import
 # over HTTP, a demo admin, and the site on http://127.0.0.1:8000/activities/.
+# The site's own log lines stay out of the demo's terminal (LOG_LEVEL=INFO
+# make demo shows them).
 demo: $(STAMP)
-	$(PY) manage.py tr_demo
+	LOG_LEVEL=$${LOG_LEVEL:-WARNING} $(PY) manage.py tr_demo
 
 test: $(STAMP)
 	$(PY) -m pytest

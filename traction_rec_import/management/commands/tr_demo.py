@@ -62,7 +62,7 @@ class Command(BaseCommand):
         if not no_serve and not _port_is_free(port):
             raise CommandError(
                 f"Port {port} on 127.0.0.1 is in use. Stop what runs there or "
-                f"choose another: `python manage.py tr_demo --port 8080`."
+                f"choose another: `.venv/bin/python manage.py tr_demo --port 8080`."
             )
 
         from traction_rec.emulator.generator import write_org
@@ -102,6 +102,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  admin login {DEMO_ADMIN} / {password}")
             self.stdout.write(f"  site   http://127.0.0.1:{port}/activities/")
             self.stdout.write(f"  admin  http://127.0.0.1:{port}/admin/")
+            self.stdout.write(
+                "The demo runs no Celery worker or beat: scheduled syncs do not "
+                "run here, and the admin's buttons run their task in this process."
+            )
             self.stdout.write("Ctrl-C stops the site and the local org.")
             # Stop on Ctrl-C and on SIGTERM alike, even where the shell started
             # us with SIGINT ignored (a background job).
