@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
 from traction_rec import keys
@@ -24,6 +25,8 @@ _SALESFORCE_PATH = re.compile(
 )
 _API_VERSION = re.compile(r"^v?(\d{2,3})(?:\.(\d))?$", re.IGNORECASE)
 SECRET_FIELDS = ("consumer_secret", "private_key", "private_key_passphrase")
+TIMEOUT_RANGE = (5, 600)
+TIMEOUT_MESSAGE = "Give the timeout in seconds, a whole number between 5 and 600."
 
 
 class SecretTextarea(forms.Textarea):
@@ -199,6 +202,16 @@ class ConnectionSettingsForm(forms.ModelForm):
         self.fields["login_url"].required = True
         self.fields["api_version"].required = False
         self.fields["timeout"].required = False
+        # The model field's own bound (at least 0) would answer -1 with
+        # another sentence than 0 gets; clean_timeout checks the one range.
+        timeout = self.fields["timeout"]
+        timeout.validators = [
+            validator
+            for validator in timeout.validators
+            if not isinstance(validator, (MinValueValidator, MaxValueValidator))
+        ]
+        timeout.error_messages["invalid"] = TIMEOUT_MESSAGE
+        timeout.widget.attrs.update(min=TIMEOUT_RANGE[0], max=TIMEOUT_RANGE[1])
         self.fields["private_key_source"].required = False
 
         self.fields["consumer_secret"].help_text = _status(
@@ -294,10 +307,9 @@ class ConnectionSettingsForm(forms.ModelForm):
         value = self.cleaned_data.get("timeout")
         if value is None:
             return ConnectionSettings._meta.get_field("timeout").default
-        if not 5 <= value <= 600:
-            raise forms.ValidationError(
-                "Give the timeout in seconds, between 5 and 600."
-            )
+        low, high = TIMEOUT_RANGE
+        if not low <= value <= high:
+            raise forms.ValidationError(TIMEOUT_MESSAGE)
         return value
 
     def clean_private_key_source(self):

@@ -196,6 +196,21 @@ class TestTheForm:
             "Write the API version as vNN.N, for example v62.0."
         ]
 
+    @pytest.mark.parametrize("given", ["-1", "0", "4", "601", "99999999999", "1.5", "abc"])
+    def test_every_timeout_out_of_range_gets_the_same_sentence(self, key_pair, given):
+        form = submit(valid_data(key_pair, timeout=given))
+
+        assert form.errors == {
+            "timeout": ["Give the timeout in seconds, a whole number between 5 and 600."]
+        }
+
+    @pytest.mark.parametrize("given, expected", [("5", 5), ("600", 600)])
+    def test_the_timeout_bounds_are_accepted(self, key_pair, given, expected):
+        form = submit(valid_data(key_pair, timeout=given))
+
+        assert form.errors == {}
+        assert ConnectionSettings.load().timeout == expected
+
     def test_the_demo_way_in_needs_only_the_essentials(self, key_pair):
         form = submit(
             {
