@@ -12,6 +12,7 @@ folder with another name (a Drupal backup copied in by hand) is left alone.
 
 import logging
 import os
+import secrets
 import shutil
 import socket
 import time
@@ -77,9 +78,18 @@ def archive(folder):
     backups = storage.backup_root()
     backups.mkdir(parents=True, exist_ok=True)
     target = backups / folder.name
-    if target.exists():
+    # A backup of the same name (a folder copied back into fetch/ and
+    # imported again) must not block every later import: take a fresh
+    # suffix, keeping the time stamp so the backups still sort by it.
+    stamp = storage.PUBLISHED_NAME.match(folder.name)["stamp"]
+    for _ in range(10):
+        if not target.exists():
+            break
+        target = backups / f"{stamp}-{secrets.token_hex(3)}"
+    else:
         raise CleanUpError(
-            f"{target} already exists; move it away and archive {folder} again."
+            f"{backups / folder.name} already exists and no free name was found; "
+            f"move it away and archive {folder} again."
         )
     # shutil.move renames within one file system and copies across mounts.
     shutil.move(os.fspath(folder), os.fspath(target))

@@ -37,7 +37,7 @@ from activity_finder.models import (
     Session,
     SessionTime,
 )
-from traction_rec_import import locks, mapping, sources, storage
+from traction_rec_import import backups, locks, mapping, sources, storage
 from traction_rec_import.models import (
     FetchedLocation,
     ImportRun,
@@ -903,6 +903,12 @@ def run_import(
         finish(ImportRun.Status.FAILED, code="no_folder", message=message)
         raise SourceError(message)
 
+    if not directory:
+        stale = stale_folder_message(path)
+        if stale:
+            finish(ImportRun.Status.FAILED, code="stale_folder", message=stale)
+            raise SourceError(stale)
+
     importer = None
     try:
         with locks.hold(locks.IMPORT, task_id=task_id) as held:
@@ -967,7 +973,17 @@ def run_import(
     if result.changed and not dry_run:
         cache.invalidate()
     if not dry_run:
-        _move_to_backups(path, importer)
+        try:
+            _move_to_backups(path, importer)
+        except (OSError, backups.CleanUpError) as exc:
+            # The import is committed: record it as complete, say the
+            # folder stayed, and never leave the run "running".
+            logger.warning("import run=%s folder not archived: %s", run.pk, exc)
+            importer.note(
+                f"The import is complete, but moving {path} to the backups "
+                f"failed ({exc}). Move or remove the folder by hand; until "
+                "then the next tr_import without --dir imports it again."
+            )
     result.duration = time.monotonic() - started
     finish(
         ImportRun.Status.COMPLETE, counts=importer.counts, notes=importer.notes
@@ -980,6 +996,47 @@ def run_import(
         importer.counts,
     )
     return result
+
+
+def last_imported_folder():
+    """The name of the newest fetch folder already imported, or "".
+
+    The newer of the last complete, non-dry-run import's source folder and
+    the newest backup; both carry the fetch's time-stamped name."""
+    names = []
+    runs = ImportRun.objects.filter(
+        kind=ImportRun.Kind.IMPORT, status=ImportRun.Status.COMPLETE
+    ).order_by("-started_at")
+    for source_dir, options in runs.values_list("source_dir", "options")[:50]:
+        name = Path(source_dir).name
+        if not (options or {}).get("dry_run") and storage.is_published_name(name):
+            names.append(name)
+            break
+    newest_backup = storage.published_folders(storage.backup_root())
+    if newest_backup:
+        names.append(newest_backup[0].name)
+    return max(names, key=_stamp, default="")
+
+
+def _stamp(name):
+    return storage.PUBLISHED_NAME.match(name)["stamp"]
+
+
+def stale_folder_message(path):
+    """Why the newest fetch folder must not be imported, or "" when it may.
+
+    A folder older than one already imported would bring back older data
+    (and, with --sync, remove rows only the newer fetch had)."""
+    if not storage.is_published_name(path.name):
+        return ""
+    last = last_imported_folder()
+    if not last or _stamp(path.name) >= _stamp(last):
+        return ""
+    return (
+        f"The newest folder in fetch/, {path.name}, is older than {last}, which "
+        "was already imported; importing it would bring back older data. Run "
+        f"tr_fetch for fresh data, or pass --dir {path} to import it on purpose."
+    )
 
 
 def _save_skips(run, importer):
@@ -998,8 +1055,6 @@ def _move_to_backups(path, importer):
     """Hand an imported folder of the fetch area to the backups: moved to
     backups/ when the settings keep backups, removed otherwise. A folder
     named with --dir outside fetch/ stays where it is."""
-    from traction_rec_import import backups
-
     if Path(path).resolve().parent != Path(storage.fetch_root()).resolve():
         return
     moved = backups.archive(Path(path))

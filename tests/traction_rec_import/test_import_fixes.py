@@ -1,0 +1,103 @@
+"""Faults a review found in the import, one test (or a few) per fault."""
+
+import pytest
+
+from tests.traction_rec_import.import_support import (
+    make_sample_locations,
+    sample_org_records,
+    write_folder,
+)
+from traction_rec_import import backups, importer
+from traction_rec_import.importer import run_import
+from traction_rec_import.models import ImportRun
+
+pytestmark = pytest.mark.django_db
+
+OLDER = "20261204T010000Z-aaaaaa"
+NEWER = "20261204T020000Z-bbbbbb"
+
+
+@pytest.fixture
+def sample(sample_org_dir):
+    make_sample_locations(sample_org_dir)
+    return sample_org_records(sample_org_dir)
+
+
+@pytest.fixture
+def fetch_root(settings):
+    return settings.TRACTION_REC_DATA_DIR / "fetch"
+
+
+def test_it_refuses_a_fetch_folder_older_than_the_last_import(sample, fetch_root):
+    older = write_folder(fetch_root / OLDER, sample)
+    write_folder(fetch_root / NEWER, sample)
+    first = run_import()
+
+    with pytest.raises(importer.SourceError) as refused:
+        run_import(sync=True)
+
+    assert first.source_dir == str(fetch_root / NEWER)
+    assert str(refused.value) == (
+        f"The newest folder in fetch/, {OLDER}, is older than {NEWER}, which was "
+        "already imported; importing it would bring back older data. Run "
+        f"tr_fetch for fresh data, or pass --dir {older} to import it on purpose."
+    )
+    run = ImportRun.objects.latest("started_at")
+    assert (run.status, run.error_code) == (ImportRun.Status.FAILED, "stale_folder")
+    assert older.is_dir()
+
+
+def test_it_imports_an_older_folder_named_with_dir(sample, fetch_root):
+    older = write_folder(fetch_root / OLDER, sample)
+    write_folder(fetch_root / NEWER, sample)
+    run_import()
+
+    result = run_import(directory=older)
+
+    assert result.source_dir == str(older)
+    assert result.counts["session"]["unchanged"] == 378
+
+
+def test_it_archives_under_a_new_suffix_when_the_backup_name_is_taken(
+    sample, fetch_root, settings
+):
+    taken = settings.TRACTION_REC_DATA_DIR / "backups" / NEWER
+    taken.mkdir(parents=True)
+    folder = write_folder(fetch_root / NEWER, sample)
+
+    result = run_import()
+
+    moved = [
+        path.name
+        for path in (settings.TRACTION_REC_DATA_DIR / "backups").iterdir()
+        if path.name != NEWER
+    ]
+    assert not folder.exists()
+    assert len(moved) == 1 and moved[0].startswith("20261204T020000Z-")
+    assert ImportRun.objects.get(pk=result.run_id).status == ImportRun.Status.COMPLETE
+
+
+def test_it_records_the_run_complete_when_moving_the_folder_fails(
+    sample, fetch_root, monkeypatch
+):
+    folder = write_folder(fetch_root / NEWER, sample)
+
+    def fail(path):
+        raise backups.CleanUpError("backups/X is not writable.")
+
+    monkeypatch.setattr(backups, "archive", fail)
+
+    result = run_import()
+    again = run_import()
+
+    run = ImportRun.objects.get(pk=result.run_id)
+    note = (
+        f"The import is complete, but moving {folder} to the backups failed "
+        "(backups/X is not writable.). Move or remove the folder by hand; until "
+        "then the next tr_import without --dir imports it again."
+    )
+    assert (run.status, run.error_code) == (ImportRun.Status.COMPLETE, "")
+    assert note in run.options["notes"]
+    assert result.counts["session"]["created"] == 378
+    assert again.counts["session"]["unchanged"] == 378
+    assert ImportRun.objects.get(pk=result.run_id).status == ImportRun.Status.COMPLETE
