@@ -1,6 +1,8 @@
 """The search form of the finder page: a plain GET form, validated like any
 other so a hand-edited URL gets an explained answer instead of an error page."""
 
+import copy
+
 from django import forms
 
 from activity_finder import search
@@ -69,16 +71,8 @@ class SearchForm(forms.Form):
     def __init__(self, data, *, catalogue):
         super().__init__(data)
         self.catalogue = catalogue
-        self.fields["ages"].choices = list(catalogue.age_points)
-        self.fields["locations"].choices = [
-            (location.pk, location.title) for location in catalogue.locations
-        ]
-        self.fields["programs"].choices = [
-            (program.pk, program.title) for program, _subs in catalogue.programs
-        ]
-        self.fields["categories"].choices = [
-            (sub.pk, sub.title) for _program, subs in catalogue.programs for sub in subs
-        ]
+        for name, field in _catalogue_fields(catalogue).items():
+            self.fields[name] = copy.deepcopy(field)
 
     def criteria(self):
         data = self.cleaned_data
@@ -95,3 +89,33 @@ class SearchForm(forms.Form):
             page=data["page"] or 1,
             page_size=data["per_page"] or search.DEFAULT_PAGE_SIZE,
         )
+
+
+# The fields whose choices come from the catalogue, prepared once per
+# catalogue: setting choices normalizes every one of them, which cost more
+# per request than copying fields that already hold them.
+_prepared = (None, {})
+
+
+def _catalogue_fields(catalogue):
+    global _prepared
+    found, fields = _prepared
+    if found is catalogue:
+        return fields
+    base = SearchForm.base_fields
+    fields = {
+        name: copy.deepcopy(base[name])
+        for name in ("ages", "locations", "programs", "categories")
+    }
+    fields["ages"].choices = list(catalogue.age_points)
+    fields["locations"].choices = [
+        (location.pk, location.title) for location in catalogue.locations
+    ]
+    fields["programs"].choices = [
+        (program.pk, program.title) for program, _subs in catalogue.programs
+    ]
+    fields["categories"].choices = [
+        (sub.pk, sub.title) for _program, subs in catalogue.programs for sub in subs
+    ]
+    _prepared = (catalogue, fields)
+    return fields

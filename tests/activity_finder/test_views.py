@@ -51,6 +51,18 @@ def test_it_renders_a_card_with_dates_schedule_place_ages_and_spots(client, find
     assert f'href="{finder.tot.registration_link}" data-register>Register' in html
 
 
+def test_it_escapes_every_value_on_a_card(client, finder):
+    finder.tot.instructor = """Ana "Coach" O'Neil <3"""
+    finder.tot.price_description = "$40 & up"
+    finder.tot.save()
+
+    html = card_html(client.get(URL), "Parent &amp; Tot Swim")
+
+    assert "<dt>Instructor</dt><dd>Ana &quot;Coach&quot; O&#x27;Neil &lt;3</dd>" in html
+    assert "<dt>Price</dt><dd>$40 &amp; up</dd>" in html
+    assert '<span class="visually-hidden"> for Parent &amp; Tot Swim</span>' in html
+
+
 def test_it_words_availability_and_register_rules(client, finder):
     response = client.get(URL)
 
