@@ -18,7 +18,9 @@ assertion, the token or the consumer secret.
 """
 
 import datetime as dt
+import functools
 import hashlib
+import json
 import logging
 import random
 import re
@@ -191,6 +193,55 @@ class Page:
     next_records_url: str | None
 
 
+@dataclass(frozen=True)
+class Body:
+    """A response's body, read and decoded once.
+
+    `data` is the decoded JSON, or None when the body is empty, HTML, or
+    not JSON. `damaged` says the body was announced as JSON (and is no HTML
+    page) but does not decode: cut short or garbled on the way."""
+
+    text: str
+    content_type: str
+    data: object = None
+    damaged: bool = False
+
+    @classmethod
+    def read(cls, response):
+        text = response.text or ""
+        content_type = response.headers.get("Content-Type", "").lower()
+        stripped = text.strip()
+        if not stripped or "html" in content_type or stripped.startswith("<"):
+            return cls(text, content_type)
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        damaged = data is None and "json" in content_type
+        return cls(text, content_type, data, damaged)
+
+    def describe(self):
+        text = self.text.strip()
+        if not text:
+            return "an empty body"
+        if "html" in self.content_type or text.startswith("<"):
+            return "an HTML page"
+        return "text that is not JSON"
+
+    def errors(self):
+        """Salesforce's (errorCode, message) pairs, from a list or one object."""
+        body = self.data
+        if isinstance(body, list):
+            return [
+                (str(item.get("errorCode", "")), str(item.get("message", "")))
+                for item in body
+                if isinstance(item, dict)
+            ]
+        if isinstance(body, dict) and ("errorCode" in body or "message" in body):
+            return [(str(body.get("errorCode", "")), str(body.get("message", "")))]
+        return []
+
+
 @dataclass
 class Token:
     access_token: str
@@ -291,9 +342,12 @@ class TractionRecClient:
     def token_url(self):
         return self.login_url + "/services/oauth2/token"
 
-    @property
+    @functools.cached_property
     def cache_key(self):
-        """Changes whenever any setting that shapes the token changes."""
+        """Changes whenever any setting that shapes the token changes.
+
+        Computed once: a client's settings never change under it, and the
+        key's fingerprint is the costly part of every token() call."""
         material = "\n".join(
             [
                 self.token_url,
@@ -343,7 +397,7 @@ class TractionRecClient:
 
     def _request_token(self):
         started = time.monotonic()
-        response = self._with_retries(
+        response, body = self._with_retries(
             lambda: self.session.post(
                 self.token_url,
                 data={"grant_type": JWT_GRANT, "assertion": self.assertion()},
@@ -375,11 +429,12 @@ class TractionRecClient:
                 status=response.status_code,
                 hint="Salesforce may be down for maintenance; try again later.",
             )
-        body = self._json_or_none(response)
+        read = body
+        body = read.data
         if body is None:
             raise ConfigurationError(
                 f"The login URL {self.login_url} answered the token request with "
-                f"{_describe_body(response)} (status {response.status_code}), not "
+                f"{read.describe()} (status {response.status_code}), not "
                 "Salesforce's JSON.",
                 status=response.status_code,
                 hint="Check the login URL: it is the Salesforce login host, "
@@ -418,7 +473,9 @@ class TractionRecClient:
 
     def _with_retries(self, send, *, what):
         """Call send() until it gives a response that is not worth repeating,
-        sleeping with capped exponential backoff and full jitter in between."""
+        sleeping with capped exponential backoff and full jitter in between.
+
+        Returns the response and its Body, read once here."""
         attempt = 0
         while True:
             attempt += 1
@@ -438,9 +495,10 @@ class TractionRecClient:
                 retry_after = None
             else:
                 self._note_limit_info(response)
-                reason = _retry_reason(response)
+                body = Body.read(response)
+                reason = _retry_reason(response, body)
                 if reason is None or attempt >= self.max_attempts:
-                    return response
+                    return response, body
                 retry_after = _retry_after(response)
 
             delay = self._backoff(attempt, retry_after)
@@ -482,7 +540,7 @@ class TractionRecClient:
             url = self._resolve(path_or_url, token.instance_url)
             started = time.monotonic()
             authorised = {**headers, "Authorization": f"Bearer {token.access_token}"}
-            response = self._with_retries(
+            response, body = self._with_retries(
                 lambda: self.session.request(
                     method,
                     url,
@@ -502,15 +560,14 @@ class TractionRecClient:
             )
 
             if response.status_code == 401 and not refreshed:
-                errors = self._errors(response)
-                codes = [code for code, _ in errors]
+                codes = [code for code, _ in body.errors()]
                 if not codes or "INVALID_SESSION_ID" in codes:
                     logger.info("Session expired or revoked; requesting a new token")
                     self._drop_token()
                     self.token(refresh=True)
                     refreshed = True
                     continue
-            return self._decode(response, url, refreshed=refreshed)
+            return self._decode(response, body, url, refreshed=refreshed)
 
     def _drop_token(self):
         self._token = None
@@ -530,32 +587,7 @@ class TractionRecClient:
         path = path_or_url if path_or_url.startswith("/") else "/" + path_or_url
         return origin(instance_url) + path
 
-    @staticmethod
-    def _json_or_none(response):
-        content_type = response.headers.get("Content-Type", "")
-        text = response.text or ""
-        if not text.strip() or "html" in content_type.lower():
-            return None
-        if text.lstrip().startswith("<"):
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            return None
-
-    def _errors(self, response):
-        body = self._json_or_none(response)
-        if isinstance(body, list):
-            return [
-                (str(item.get("errorCode", "")), str(item.get("message", "")))
-                for item in body
-                if isinstance(item, dict)
-            ]
-        if isinstance(body, dict) and ("errorCode" in body or "message" in body):
-            return [(str(body.get("errorCode", "")), str(body.get("message", "")))]
-        return []
-
-    def _decode(self, response, url, *, refreshed):
+    def _decode(self, response, read, url, *, refreshed):
         status = response.status_code
         host = urlsplit(url).netloc
 
@@ -579,17 +611,15 @@ class TractionRecClient:
             )
 
         if 200 <= status < 300:
-            text = response.text or ""
-            if not text.strip():
+            if not read.text.strip():
                 raise ConfigurationError(
                     f"The API host {host} answered with an empty body (status "
                     f"{status}); that is not a Salesforce API answer.",
                     status=status,
                     hint="Check the API base URL and the API version.",
                 )
-            body = self._json_or_none(response)
-            damaged = _is_json_type(response) and not text.lstrip().startswith("<")
-            if body is None and damaged:
+            body = read.data
+            if read.damaged:
                 # Salesforce's JSON, cut short or garbled on the way: a dropped
                 # connection, not a wrong setting.
                 raise TransientError(
@@ -601,7 +631,7 @@ class TractionRecClient:
                 )
             if body is None:
                 raise ConfigurationError(
-                    f"The API host {host} answered with {_describe_body(response)} "
+                    f"The API host {host} answered with {read.describe()} "
                     f"(status {status}), not Salesforce's JSON.",
                     status=status,
                     hint="Check the API base URL is the org's My Domain host "
@@ -609,10 +639,10 @@ class TractionRecClient:
                 )
             return body
 
-        errors = self._errors(response)
+        errors = read.errors()
         code, message = errors[0] if errors else ("", "")
-        if not errors and self._json_or_none(response) is None:
-            described = _describe_body(response)
+        if not errors and read.data is None:
+            described = read.describe()
             if status >= 500:
                 raise TransientError(
                     f"The API host {host} failed with status {status} ({described}).",
@@ -792,16 +822,12 @@ def _from_object(soql):
     return match.group(1) if match else "?"
 
 
-def _retry_reason(response):
+def _retry_reason(response, body):
     """Why a response is worth repeating, or None."""
     if response.status_code == 503:
         return "503 Service Unavailable"
     if response.status_code == 403 or response.status_code >= 500:
-        try:
-            body = response.json()
-        except ValueError:
-            return None
-        items = body if isinstance(body, list) else [body]
+        items = body.data if isinstance(body.data, list) else [body.data]
         for item in items:
             if not isinstance(item, dict):
                 continue
@@ -835,20 +861,6 @@ def _location_host(response):
     location = response.headers.get("Location", "")
     parts = urlsplit(location)
     return parts.netloc or location or "no Location"
-
-
-def _is_json_type(response):
-    return "json" in response.headers.get("Content-Type", "").lower()
-
-
-def _describe_body(response):
-    text = (response.text or "").strip()
-    if not text:
-        return "an empty body"
-    content_type = response.headers.get("Content-Type", "").lower()
-    if "html" in content_type or text.startswith("<"):
-        return "an HTML page"
-    return "text that is not JSON"
 
 
 def _token_hint(error, description):

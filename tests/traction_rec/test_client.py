@@ -841,3 +841,80 @@ class TestFromSettings:
             TractionRecClient.from_settings(connection)
 
         assert caught.value.message == "The login URL http://login.salesforce.com is not https."
+
+
+NEXT_PATH = "/services/data/v62.0/query/01gxx-2000"
+
+
+class TestReadingOnce:
+    @pytest.fixture
+    def text_reads(self, monkeypatch):
+        """How often each response's body is decoded to text or JSON."""
+        reads = []
+        text = requests.Response.text
+
+        def counted_text(response):
+            reads.append(("text", response.url))
+            return text.fget(response)
+
+        def counted_json(response, **kwargs):
+            reads.append(("json", response.url))
+            return json.loads(text.fget(response), **kwargs)
+
+        monkeypatch.setattr(requests.Response, "text", property(counted_text))
+        monkeypatch.setattr(requests.Response, "json", counted_json)
+        return reads
+
+    def test_each_page_body_is_decoded_once(self, client, mocked, text_reads):
+        token_ok(mocked)
+        mocked.get(QUERY_URL, json=page([record(1)], done=False, next_url=NEXT_PATH))
+        mocked.get(HOST + NEXT_PATH, json=page([record(2)]))
+
+        ids = [r["Id"] for r in client.query(SOQL)]
+
+        assert ids == ["a0L000000000000001", "a0L000000000000002"]
+        assert [kind for kind, url in text_reads] == ["text", "text", "text"]
+        assert [url.split("?")[0] for _, url in text_reads] == [
+            TOKEN_URL,
+            QUERY_URL,
+            HOST + NEXT_PATH,
+        ]
+
+    def test_an_error_body_is_decoded_once(self, client, mocked, text_reads):
+        token_ok(mocked)
+        mocked.get(
+            QUERY_URL,
+            status=400,
+            json=[{"errorCode": "MALFORMED_QUERY", "message": "unexpected token: FORM"}],
+        )
+
+        with pytest.raises(QueryError) as caught:
+            list(client.query(SOQL))
+
+        assert caught.value.message == (
+            "Salesforce answered 400 MALFORMED_QUERY: unexpected token: FORM."
+        )
+        assert [url.split("?")[0] for _, url in text_reads] == [TOKEN_URL, QUERY_URL]
+
+    def test_the_cache_key_is_computed_once_per_client(
+        self, client, mocked, monkeypatch
+    ):
+        token_ok(mocked)
+        fingerprints = []
+        fingerprint = keys.public_key_fingerprint
+
+        def counted(public_key):
+            fingerprints.append(1)
+            return fingerprint(public_key)
+
+        monkeypatch.setattr(keys, "public_key_fingerprint", counted)
+
+        first = client.cache_key
+        client.token()
+        client.token(refresh=True)
+        client._drop_token()
+        client.token()
+
+        assert client.cache_key == first
+        assert len(fingerprints) == 1
+        assert len(calls_to(mocked, TOKEN_URL)) == 3
