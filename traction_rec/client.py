@@ -7,9 +7,10 @@ the web and worker processes share it. Every request has connect and read
 timeouts and never follows a redirect: a redirect on an API call means the
 host is wrong (a lightning host, an http URL), not that data moved.
 
-Retries are for what can pass: connection errors, timeouts, 503 /
-SERVER_UNAVAILABLE and the concurrent-request form of REQUEST_LIMIT_EXCEEDED,
-with capped exponential backoff and jitter. A 401 INVALID_SESSION_ID gets one
+Retries are for what can pass: connection errors, timeouts, a 2xx whose
+JSON arrived cut short or damaged, 503 / SERVER_UNAVAILABLE and the
+concurrent-request form of REQUEST_LIMIT_EXCEEDED, with capped exponential
+backoff and jitter. A 401 INVALID_SESSION_ID gets one
 new token and one repeat of the same request. Everything else becomes a typed
 error from traction_rec.errors at once.
 
@@ -471,11 +472,14 @@ class TractionRecClient:
 
     # Requests
 
-    def _with_retries(self, send, *, what):
+    def _with_retries(self, send, *, what, retry_damaged=False):
         """Call send() until it gives a response that is not worth repeating,
         sleeping with capped exponential backoff and full jitter in between.
 
-        Returns the response and its Body, read once here."""
+        Returns the response and its Body, read once here. With
+        retry_damaged, a 2xx whose JSON is cut short or garbled is repeated
+        like a dropped connection; the last one is returned for _decode to
+        raise TransientError."""
         attempt = 0
         while True:
             attempt += 1
@@ -497,6 +501,8 @@ class TractionRecClient:
                 self._note_limit_info(response)
                 body = Body.read(response)
                 reason = _retry_reason(response, body)
+                if reason is None and retry_damaged and _is_damaged(response, body):
+                    reason = "damaged JSON"
                 if reason is None or attempt >= self.max_attempts:
                     return response, body
                 retry_after = _retry_after(response)
@@ -550,6 +556,7 @@ class TractionRecClient:
                     allow_redirects=False,
                 ),
                 what=f"{method} {urlsplit(url).path}",
+                retry_damaged=True,
             )
             logger.info(
                 "%s %s: status %s in %.0f ms",
@@ -619,7 +626,7 @@ class TractionRecClient:
                     hint="Check the API base URL and the API version.",
                 )
             body = read.data
-            if read.damaged:
+            if _is_damaged(response, read):
                 # Salesforce's JSON, cut short or garbled on the way: a dropped
                 # connection, not a wrong setting.
                 raise TransientError(
@@ -839,6 +846,10 @@ def _retry_reason(response, body):
             ):
                 return "concurrent request limit"
     return None
+
+
+def _is_damaged(response, body):
+    return 200 <= response.status_code < 300 and body.damaged
 
 
 def _is_concurrent_limit(message):

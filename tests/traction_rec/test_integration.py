@@ -410,10 +410,12 @@ class TestFailures:
 
 class TestDamagedAnswers:
     @pytest.mark.parametrize("kind", ["truncated_json", "malformed_json"])
-    def test_damaged_json_is_transient_not_a_wrong_setting(self, client, org, kind):
+    def test_damaged_json_every_time_is_transient_after_the_retries(
+        self, client, org, kind, sleeps
+    ):
         from traction_rec.errors import TransientError
 
-        org.faults.add(kind, page=2)
+        fault = org.faults.add(kind, page=2, times=None)
 
         with pytest.raises(TransientError) as caught:
             list(client.query(queries.build("course_options")))
@@ -424,6 +426,21 @@ class TestDamagedAnswers:
             "the answer was cut short or damaged on the way."
         )
         assert caught.value.retryable is True
+        assert [r.status for r in query_requests(org)] == [200, 200, 200, 200, 200]
+        assert fault.fired == 4
+        assert len(sleeps) == 3
+
+    @pytest.mark.parametrize("kind", ["truncated_json", "malformed_json"])
+    def test_damaged_json_once_is_retried_and_the_run_completes(
+        self, client, org, org_data, kind, sleeps
+    ):
+        fault = org.faults.add(kind, page=2, times=1)
+
+        ids = [r["Id"] for r in client.query(queries.build("course_options"))]
+
+        assert sorted(ids) == sorted(expected_option_ids(org_data))
+        assert fault.fired == 1
+        assert len(sleeps) == 1
 
     def test_a_dropped_connection_is_retried(self, client, org, org_data, sleeps):
         org.faults.add("drop_connection", page=2)
