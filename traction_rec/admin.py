@@ -159,7 +159,7 @@ class ConnectionSettingsAdmin(admin.ModelAdmin):
             return redirect(reverse(CHANGE_VIEW, args=[obj.pk]))
         return response
 
-    @admin.display(description="certificate")
+    @admin.display(description="Stored certificate's expiry and fingerprint")
     def certificate_status(self, obj):
         if not obj.certificate:
             return "No certificate stored; its expiry is not tracked."

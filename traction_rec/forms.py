@@ -161,6 +161,9 @@ class ConnectionSettingsForm(forms.ModelForm):
         widgets = {
             "certificate": forms.Textarea(attrs={"rows": 6, "spellcheck": "false"})
         }
+        # The admin shows the stored certificate's expiry beside this field;
+        # the two labels must not both read "Certificate".
+        labels = {"certificate": "Certificate (PEM)"}
 
     field_order = [
         "consumer_key",

@@ -234,6 +234,19 @@ class TestThePage:
         assert not ConnectionSettings.objects.filter(pk=1, consumer_key="3MVG9-consumer")
 
 
+    def test_the_certificate_field_and_its_status_have_distinct_labels(
+        self, client, admin_user, key_pair
+    ):
+        client.force_login(admin_user)
+        client.post(CHANGE_URL, post_data(key_pair))
+
+        html = client.get(CHANGE_URL).content.decode()
+
+        assert '<label for="id_certificate">Certificate (PEM):</label>' in html
+        assert "<label>Stored certificate&#x27;s expiry and fingerprint:</label>" in html
+        assert html.count("Certificate:</label>") == 0
+
+
 class TestCertificateBanner:
     def test_a_certificate_expiring_within_30_days_shows_a_banner(
         self, client, admin_user, key_pair, expiring_certificate
