@@ -17,7 +17,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
 from traction_rec import keys
-from traction_rec.models import LOOPBACK_HOSTS, ConnectionSettings, derive_audience
+from traction_rec.models import (
+    LOOPBACK_HOSTS,
+    SANDBOX_AUDIENCE,
+    ConnectionSettings,
+    derive_audience,
+)
 
 LIGHTNING_SUFFIX = ".lightning.force.com"
 _SALESFORCE_PATH = re.compile(
@@ -108,6 +113,22 @@ def _status(value, fingerprint):
     if not value:
         return "Not set."
     return f"Set (fingerprint {fingerprint}). Leave empty to keep it."
+
+
+def _audience_status(stored):
+    """What the client sends as `aud` for the saved settings, and why: the
+    same choice as ConnectionSettings.effective_audience."""
+    if stored.audience:
+        return (
+            f" In use: {stored.audience} (set here; empty the field to derive "
+            "it from the login URL)."
+        )
+    if not stored.login_url:
+        return ""
+    derived = derive_audience(stored.login_url)
+    if derived == SANDBOX_AUDIENCE:
+        return f" Derived: {derived} (sandbox; the login URL is a sandbox host)."
+    return f" Derived: {derived} (production; the login URL is not a sandbox)."
 
 
 class ConnectionSettingsForm(forms.ModelForm):
@@ -226,11 +247,7 @@ class ConnectionSettingsForm(forms.ModelForm):
             else "Only for a passphrase-protected key."
         )
         self.fields["private_key"].help_text = self._key_status(stored)
-        self.fields["audience"].help_text += (
-            f" Derived from the login URL now: {derive_audience(stored.login_url)}."
-            if stored.login_url
-            else ""
-        )
+        self.fields["audience"].help_text += _audience_status(stored)
 
     @staticmethod
     def _key_status(stored):

@@ -211,6 +211,47 @@ class TestTheForm:
         assert form.errors == {}
         assert ConnectionSettings.load().timeout == expected
 
+    @pytest.mark.parametrize(
+        "login_url, audience, status, used",
+        [
+            (
+                "http://127.0.0.1:8001",
+                "",
+                "Derived: https://login.salesforce.com (production; the login URL "
+                "is not a sandbox).",
+                "https://login.salesforce.com",
+            ),
+            (
+                "https://ymca--dev.sandbox.my.salesforce.com",
+                "",
+                "Derived: https://test.salesforce.com (sandbox; the login URL is a "
+                "sandbox host).",
+                "https://test.salesforce.com",
+            ),
+            (
+                "https://ymca--dev.sandbox.my.salesforce.com",
+                "https://login.salesforce.com",
+                "In use: https://login.salesforce.com (set here; empty the field to "
+                "derive it from the login URL).",
+                "https://login.salesforce.com",
+            ),
+        ],
+    )
+    def test_the_audience_help_says_what_the_client_sends(
+        self, key_pair, login_url, audience, status, used
+    ):
+        from traction_rec.client import TractionRecClient
+
+        submit(valid_data(key_pair, login_url=login_url, audience=audience))
+
+        form = ConnectionSettingsForm(instance=ConnectionSettings.load())
+
+        assert form.fields["audience"].help_text == (
+            "Leave empty to derive it: https://test.salesforce.com for a sandbox "
+            "login or My Domain, https://login.salesforce.com otherwise. " + status
+        )
+        assert TractionRecClient.from_settings().audience == used
+
     def test_the_demo_way_in_needs_only_the_essentials(self, key_pair):
         form = submit(
             {
