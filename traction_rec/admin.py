@@ -8,13 +8,12 @@ permission checked is the one the model defines.
 
 import datetime as dt
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from traction_rec import connection_test, keys
 from traction_rec.forms import ConnectionSettingsForm
@@ -135,7 +134,7 @@ class ConnectionSettingsAdmin(admin.ModelAdmin):
         urls = [
             path(
                 "test/",
-                self.admin_site.admin_view(require_POST(self.test_connection_view)),
+                self.admin_site.admin_view(self.test_connection_view),
                 name="traction_rec_connectionsettings_test",
             ),
         ]
@@ -176,6 +175,15 @@ class ConnectionSettingsAdmin(admin.ModelAdmin):
     def test_connection_view(self, request):
         if not self._allowed(request):
             raise PermissionDenied
+        if request.method != "POST":
+            # A bookmarked or reloaded result page: the test sends requests to
+            # Salesforce, so only the button (a POST) runs it.
+            messages.warning(
+                request,
+                "The connection test was not run: it runs when you press the "
+                "Test connection button on this page.",
+            )
+            return redirect(reverse(CHANGE_VIEW, args=[1]))
         steps = connection_test.run()
         context = {
             **self.admin_site.each_context(request),

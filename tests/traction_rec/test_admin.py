@@ -292,10 +292,24 @@ class TestTestConnectionButton:
         assert f'action="{TEST_URL}"' in html
         assert "Test connection</button>" in html
 
-    def test_it_only_answers_post(self, client, admin_user):
+    def test_a_get_runs_nothing_and_leads_to_the_connection_page_with_a_message(
+        self, client, admin_user
+    ):
         client.force_login(admin_user)
 
-        assert client.get(TEST_URL).status_code == 405
+        response = client.get(TEST_URL, follow=True)
+
+        assert response.redirect_chain == [(CHANGE_URL, 302)]
+        assert [str(m) for m in response.context["messages"]] == [
+            "The connection test was not run: it runs when you press the Test "
+            "connection button on this page."
+        ]
+        assert "The connection test was not run" in response.content.decode()
+
+    def test_a_get_by_staff_without_the_permission_is_refused(self, client, plain_staff):
+        client.force_login(plain_staff)
+
+        assert client.get(TEST_URL).status_code == 403
 
     def test_it_runs_the_steps_and_shows_each(self, client, admin_user, key_pair):
         client.force_login(admin_user)
