@@ -71,6 +71,14 @@ SOURCE_FILES = {
     "session": sources.SESSIONS,
 }
 
+# The foreign key to each type's parent, along which a delete cascades.
+PARENT_FIELDS = {
+    "subcategory": "program_id",
+    "activity": "subcategory_id",
+    "class": "activity_id",
+    "session": "session_class_id",
+}
+
 SESSION_FIELDS = [
     "title",
     "published",
@@ -796,14 +804,13 @@ class Importer:
     def remove_gone(self):
         """Remove (or unpublish) rows whose source is gone, per complete file.
 
-        Known gap: deleting a gone class also deletes, by cascade, sessions
-        that sessions.json still lists (their course is gone, so they were
-        skipped); those are not counted as removed sessions nor in the
-        sessions' safety share. Unpublishing has no cascade.
+        Deleting a row deletes its children by cascade (a gone class takes
+        its sessions, even those sessions.json still lists); those count as
+        removed and in their own type's safety share, so the refusal names
+        what would really go. Unpublishing has no cascade.
         """
         unpublish = self.settings.removal == ImportSettings.Removal.UNPUBLISH
         plans = {}
-        refusals = []
         share = self.settings.sync_safety_share
         for name in MODELS:
             table = self.tables[name]
@@ -815,14 +822,25 @@ class Importer:
                 )
                 continue
             pool = table.published if unpublish else set(table.existing)
-            gone = sorted(sf_id for sf_id in pool if sf_id not in table.seen)
+            plans[name] = {
+                table.existing[sf_id][0] for sf_id in pool if sf_id not in table.seen
+            }
+        if not unpublish:
+            self._add_cascades(plans)
+
+        refusals = []
+        for name in MODELS:
+            gone = plans.get(name)
             if not gone:
                 continue
-            plans[name] = gone
-            percent = len(gone) * 100 / len(pool)
+            table = self.tables[name]
+            pool = table.published if unpublish else set(table.existing)
+            # Cascaded rows the import did not create (no sf_id) count too.
+            total = len(pool) + len(gone - set(table.pks.values()))
+            percent = len(gone) * 100 / total
             if percent > share:
                 refusals.append(
-                    f"{len(gone)} of {len(pool)} {PLURALS[name]} ({percent:.0f}%)"
+                    f"{len(gone)} of {total} {PLURALS[name]} ({percent:.0f}%)"
                 )
 
         if refusals and not self.force:
@@ -833,20 +851,40 @@ class Importer:
                 "these really are gone from Traction Rec, run again with --force."
             )
 
-        # Leaves first, so a cascade never removes what a later step counts.
+        # Leaves first, so each delete removes exactly the rows it counts.
         for name in reversed(MODELS):
-            gone = plans.get(name)
+            gone = sorted(plans.get(name, ()))
             if not gone:
                 continue
             model = self.tables[name].model
             for start in range(0, len(gone), IN_CHUNK):
-                rows = model.objects.filter(sf_id__in=gone[start : start + IN_CHUNK])
+                rows = model.objects.filter(pk__in=gone[start : start + IN_CHUNK])
                 if unpublish:
                     # Forget the hash so the row is rewritten if its source returns.
                     rows.update(published=False, source_hash="", updated_at=self.now)
                 else:
                     rows.delete()
             self.counts[name]["removed"] = len(gone)
+
+    def _add_cascades(self, plans):
+        """Add to each type's plan (pks) the rows a parent's delete cascades to."""
+        parents = set()
+        for name in MODELS:
+            own = set(plans.get(name, ()))
+            parent_field = PARENT_FIELDS.get(name)
+            if parent_field and parents:
+                parent_pks = sorted(parents)
+                model = self.tables[name].model
+                for start in range(0, len(parent_pks), IN_CHUNK):
+                    chunk = parent_pks[start : start + IN_CHUNK]
+                    own.update(
+                        model.objects.filter(
+                            **{f"{parent_field}__in": chunk}
+                        ).values_list("pk", flat=True)
+                    )
+            if own:
+                plans[name] = own
+            parents = own
 
 
 def run_import(

@@ -1,14 +1,18 @@
 """Faults a review found in the import, one test (or a few) per fault."""
 
+import copy
+import json
+
 import pytest
 
+from activity_finder.models import Class, Session
 from tests.traction_rec_import.import_support import (
     make_sample_locations,
     sample_org_records,
     write_folder,
 )
 from traction_rec_import import backups, importer
-from traction_rec_import.importer import run_import
+from traction_rec_import.importer import ImportRefused, run_import
 from traction_rec_import.models import ImportRun
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +105,28 @@ def test_it_records_the_run_complete_when_moving_the_folder_fails(
     assert result.counts["session"]["created"] == 378
     assert again.counts["session"]["unchanged"] == 378
     assert ImportRun.objects.get(pk=result.run_id).status == ImportRun.Status.COMPLETE
+
+
+def test_it_counts_the_sessions_a_removed_class_takes_with_it(sample, tmp_path):
+    run_import(directory=write_folder(tmp_path / "f1", sample))
+    smaller = copy.deepcopy(sample)
+    smaller["classes.json"] = smaller["classes.json"][15:]
+    target = write_folder(tmp_path / "f2", smaller)
+
+    with pytest.raises(ImportRefused) as refused:
+        run_import(directory=target, sync=True)
+    forced = run_import(directory=target, sync=True, force=True)
+
+    assert str(refused.value) == (
+        "Sync refused: it would remove 123 of 378 sessions (33%), above the "
+        "safety share of 30%. Check that the fetch is complete; if these really "
+        "are gone from Traction Rec, run again with --force."
+    )
+    assert forced.counts["activity"]["removed"] == 15
+    assert forced.counts["class"]["removed"] == 15
+    assert forced.counts["session"] == {
+        "created": 0, "updated": 0, "unchanged": 255, "removed": 123, "skipped": 123
+    }  # fmt: skip
+    assert (Class.objects.count(), Session.objects.count()) == (35, 255)
+
+
