@@ -59,6 +59,10 @@ _TIME = re.compile(
 )
 
 
+MIN_YEAR = 1900
+MAX_YEAR = 2200
+
+
 class MappingError(ValueError):
     """A source value that cannot be mapped; the message is the skip reason."""
 
@@ -148,9 +152,17 @@ def _parse_date(value, field):
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
-        return dt.date.fromisoformat(str(value).strip()[:10])
+        date = dt.date.fromisoformat(str(value).strip()[:10])
     except ValueError:
         raise MappingError(f"{field} {value!r} is not a date (YYYY-MM-DD).") from None
+    # Traction Rec allows "9999-12-31" for "no end"; such a date has no UTC
+    # form near the edge of the calendar, and no class runs outside this span.
+    if not MIN_YEAR <= date.year <= MAX_YEAR:
+        raise MappingError(
+            f"{field} {value!r} is outside the years {MIN_YEAR} to {MAX_YEAR}; "
+            "correct the date in Traction Rec."
+        )
+    return date
 
 
 @lru_cache(maxsize=65536)

@@ -130,3 +130,21 @@ def test_it_counts_the_sessions_a_removed_class_takes_with_it(sample, tmp_path):
     assert (Class.objects.count(), Session.objects.count()) == (35, 255)
 
 
+def test_it_skips_an_option_ending_in_the_year_9999_with_its_reason(sample, tmp_path):
+    changed = copy.deepcopy(sample)
+    option = changed["sessions.json"][0]["Course_Option"]
+    option["End_Date"] = "9999-12-31"
+
+    result = run_import(directory=write_folder(tmp_path / "f1", changed))
+
+    assert result.counts["session"]["created"] == 377
+    assert [skip for skip in result.skipped if skip[0] == "session"] == [
+        (
+            "session",
+            option["Id"],
+            "End_Date '9999-12-31' is outside the years 1900 to 2200; correct the "
+            "date in Traction Rec.",
+        )
+    ]
+
+
