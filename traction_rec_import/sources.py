@@ -46,6 +46,28 @@ def _clean(record):
     return record
 
 
+BOM = b"\xef\xbb\xbf"
+
+
+def _kind(value):
+    return {dict: "an object", list: "a list", str: "text", type(None): "null",
+            bool: "true or false"}.get(type(value), "a number")  # fmt: skip
+
+
+def _bom_error(path):
+    return SourceError(
+        f"{path} is not valid JSON: it starts with a UTF-8 byte order mark at "
+        "byte 0; fetch again."
+    )
+
+
+def _shape_error(path):
+    return SourceError(
+        f"{path} holds neither a list of records nor a response with "
+        "\"records\"; fetch again."
+    )
+
+
 class FetchFolder:
     def __init__(self, path):
         self.path = Path(path)
@@ -78,6 +100,20 @@ class FetchFolder:
             manifest.get("files"), dict
         ):
             raise SourceError(f"{path} has no \"files\" section; fetch again.")
+        for name, entry in manifest["files"].items():
+            if not isinstance(entry, dict):
+                raise SourceError(
+                    f"{path} lists {name} as {_kind(entry)}, not an object with "
+                    "its status and record count; fetch again."
+                )
+            records = entry.get("records")
+            if records is not None and (
+                isinstance(records, bool) or not isinstance(records, int)
+            ):
+                raise SourceError(
+                    f"{path} gives {name} a record count of {records!r}, not a "
+                    "whole number; fetch again."
+                )
         return manifest
 
     def _entry(self, name):
@@ -132,19 +168,24 @@ class FetchFolder:
             return []
         self.verify(name)
         path = self.path / name
+        raw = path.read_bytes()
+        if raw.startswith(BOM):
+            raise _bom_error(path)
         try:
-            data = json.loads(path.read_bytes())
-        except ValueError as exc:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
             raise SourceError(
-                f"{path} is not valid JSON ({exc}); fetch again."
+                f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}); "
+                "fetch again."
+            ) from None
+        except ValueError:
+            raise SourceError(
+                f"{path} is not valid JSON (not UTF-8 text); fetch again."
             ) from None
         if isinstance(data, dict) and isinstance(data.get("records"), list):
             data = data["records"]
         if not isinstance(data, list):
-            raise SourceError(
-                f"{path} holds neither a list of records nor a response with "
-                "\"records\"; fetch again."
-            )
+            raise _shape_error(path)
         records = []
         for position, record in enumerate(data, start=1):
             if isinstance(record, dict):
@@ -161,7 +202,13 @@ class FetchFolder:
         self.verify(name)
         path = self.path / name
         with open(path, "rb") as handle:
-            prefix = "records.item" if self._first_byte(handle) == b"{" else "item"
+            if handle.read(len(BOM)) == BOM:
+                raise _bom_error(path)
+            handle.seek(0)
+            first = self._first_byte(handle)
+            if first not in (b"{", b"["):
+                raise _shape_error(path)
+            prefix = "records.item" if first == b"{" else "item"
             seen = 0
             try:
                 for record in ijson.items(handle, prefix, use_float=True):
@@ -170,16 +217,22 @@ class FetchFolder:
                         yield _clean(record)
                     else:
                         self._not_a_record(name, seen, record)
-            except ijson.JSONError as exc:
+            except ijson.JSONError:
+                # ijson's own message is a multi-line excerpt of the text.
                 raise SourceError(
-                    f"{path} is not valid JSON after {seen} records ({exc}); "
-                    "fetch again."
+                    f"{path} is not valid JSON after {seen} records (it breaks "
+                    f"in entry {seen + 1}); fetch again."
                 ) from None
+        if first == b"{" and seen == 0:
+            # No "records.item" at all: an envelope without records, or
+            # another object. Only then is the (small) object read whole.
+            data = json.loads(path.read_bytes())
+            if not isinstance(data.get("records"), list):
+                raise _shape_error(path)
         self._check_count(name, seen)
 
     def _not_a_record(self, name, position, value):
-        kind = {list: "a list", str: "text", type(None): "null", bool: "true or "
-                "false"}.get(type(value), "a number")  # fmt: skip
+        kind = _kind(value)
         self.bad_entries.append(
             (
                 name,

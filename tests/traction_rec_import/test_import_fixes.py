@@ -148,3 +148,105 @@ def test_it_skips_an_option_ending_in_the_year_9999_with_its_reason(sample, tmp_
     ]
 
 
+def manifest_of(folder):
+    return json.loads((folder / "manifest.json").read_text())
+
+
+def test_it_refuses_a_manifest_entry_that_is_not_an_object(sample, tmp_path):
+    folder = write_folder(tmp_path / "f1", sample)
+    manifest = manifest_of(folder)
+    manifest["files"]["sessions.json"] = "complete"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    with pytest.raises(importer.SourceError) as refused:
+        run_import(directory=folder)
+
+    assert str(refused.value) == (
+        f"{folder / 'manifest.json'} lists sessions.json as text, not an object "
+        "with its status and record count; fetch again."
+    )
+
+
+def test_it_refuses_a_manifest_record_count_of_true(sample, tmp_path):
+    folder = write_folder(tmp_path / "f1", sample)
+    manifest = manifest_of(folder)
+    manifest["files"]["sessions.json"]["records"] = True
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    with pytest.raises(importer.SourceError) as refused:
+        run_import(directory=folder)
+
+    assert str(refused.value) == (
+        f"{folder / 'manifest.json'} gives sessions.json a record count of True, "
+        "not a whole number; fetch again."
+    )
+
+
+@pytest.mark.parametrize(
+    "content", ['{"totalSize": 285, "done": false}', '"oops"', "7", ""]
+)
+def test_it_refuses_a_sessions_file_that_is_not_a_list(sample, tmp_path, content):
+    files = dict(sample)
+    del files["sessions.json"]
+    folder = write_folder(tmp_path / "f1", files, manifest=False)
+    (folder / "sessions.json").write_text(content)
+
+    with pytest.raises(importer.SourceError) as refused:
+        run_import(directory=folder)
+
+    assert str(refused.value) == (
+        f"{folder / 'sessions.json'} holds neither a list of records nor a "
+        'response with "records"; fetch again.'
+    )
+    assert Session.objects.count() == 0
+
+
+def test_it_reads_an_envelope_with_no_records_as_no_sessions(sample, tmp_path):
+    files = dict(sample)
+    del files["sessions.json"]
+    folder = write_folder(tmp_path / "f1", files, manifest=False)
+    (folder / "sessions.json").write_text('{"totalSize": 0, "records": []}')
+
+    result = run_import(directory=folder)
+
+    assert result.counts["session"]["created"] == 0
+
+
+@pytest.mark.parametrize("name", ["sessions.json", "classes.json"])
+def test_it_names_the_file_and_position_of_a_byte_order_mark(sample, tmp_path, name):
+    folder = write_folder(tmp_path / "f1", sample, manifest=False)
+    path = folder / name
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
+    with pytest.raises(importer.SourceError) as refused:
+        run_import(directory=folder)
+
+    assert str(refused.value) == (
+        f"{path} is not valid JSON: it starts with a UTF-8 byte order mark at "
+        "byte 0; fetch again."
+    )
+
+
+def test_it_names_the_position_of_broken_json_in_one_sentence(sample, tmp_path):
+    folder = write_folder(tmp_path / "f1", sample, manifest=False)
+    (folder / "sessions.json").write_text('[{"Id": "a"}, {"Id": ')
+    (folder / "classes.json").write_text('[{"Id": "a"},\n {"Id" "b"}]')
+
+    with pytest.raises(importer.SourceError) as classes:
+        run_import(directory=folder)
+    (folder / "classes.json").write_text(json.dumps(sample["classes.json"]))
+    with pytest.raises(importer.SourceError) as sessions:
+        run_import(directory=folder)
+
+    assert str(classes.value) == (
+        f"{folder / 'classes.json'} is not valid JSON (line 2, column 8); "
+        "fetch again."
+    )
+    assert str(sessions.value) == (
+        f"{folder / 'sessions.json'} is not valid JSON after 1 records (it breaks "
+        "in entry 2); fetch again."
+    )
+    run = ImportRun.objects.latest("started_at")
+    assert run.error_message == str(sessions.value)
+
+
