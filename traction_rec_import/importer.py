@@ -501,6 +501,11 @@ class Importer:
 
     def _offer(self, table, sf_id, digest, build, new, changed):
         """Queue one source record's row; build() returns its field values."""
+        try:
+            mapping.check_id(sf_id)
+        except mapping.MappingError as exc:
+            self.skip(table.name, sf_id, str(exc))
+            return False
         state = table.state(sf_id, digest, self.update)
         if state == "unchanged":
             self.counts[table.name]["unchanged"] += 1
@@ -747,6 +752,7 @@ class Importer:
             self.counts["session"]["unchanged"] += 1
             return
         try:
+            mapping.check_id(sf_id)
             values, times = mapping.map_session(
                 record, community_url=self.community_url, time_zone=self.time_zone
             )

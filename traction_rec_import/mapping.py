@@ -91,6 +91,18 @@ def ref_id(value):
     return None
 
 
+def check_id(sf_id):
+    """Refuse an Id too long for sf_id (18 characters).
+
+    Shorter ones are let through: the Drupal export and hand-made folders
+    use short stand-ins, and they fit the column."""
+    if len(sf_id) > 18:
+        raise MappingError(
+            f"Its Id {sf_id[:40]!r} is {len(sf_id)} characters long; a Salesforce "
+            "Id is 15 or 18 characters."
+        )
+
+
 def nested(record, *keys):
     """record[k1][k2]...; None when any level is missing or null."""
     for key in keys:

@@ -250,3 +250,33 @@ def test_it_names_the_position_of_broken_json_in_one_sentence(sample, tmp_path):
     assert run.error_message == str(sessions.value)
 
 
+def test_it_skips_records_whose_id_is_longer_than_a_salesforce_id(sample, tmp_path):
+    changed = copy.deepcopy(sample)
+    long_option = "a0O5e0000eYy3tqEAB-copy"
+    long_course = "a0K" + "x" * 20
+    course = changed["classes.json"][0]
+    course["Id"] = long_course
+    row = next(
+        row
+        for row in changed["sessions.json"]
+        if row["Course_Session"]["Course"]["Id"] != course["Id"]
+        and row["Course_Session"]["Course"]["Id"] in
+        {course["Id"] for course in changed["classes.json"][1:]}
+    )  # fmt: skip
+    row["Course_Option"]["Id"] = long_option
+
+    result = run_import(directory=write_folder(tmp_path / "f1", changed))
+
+    reasons = {(model, sf_id): reason for model, sf_id, reason in result.skipped}
+    assert reasons[("session", long_option)] == (
+        "Its Id 'a0O5e0000eYy3tqEAB-copy' is 23 characters long; a Salesforce Id "
+        "is 15 or 18 characters."
+    )
+    assert reasons[("class", long_course)] == (
+        f"Its Id {long_course!r} is 23 characters long; a Salesforce Id is 15 or "
+        "18 characters."
+    )
+    assert not Session.objects.filter(sf_id=long_option).exists()
+    assert not Class.objects.filter(sf_id=long_course).exists()
+
+
