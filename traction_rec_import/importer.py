@@ -933,9 +933,11 @@ def run_import(
         run.save()
 
     if not import_settings.import_enabled:
+        from traction_rec_import.fetch import settings_admin_url
+
         message = (
-            "Import is switched off in the import settings; switch it on in "
-            "admin to run it."
+            "Import is switched off in the import settings; switch it on at "
+            f"{settings_admin_url()} to run it."
         )
         finish(ImportRun.Status.SKIPPED, code="import_disabled", message=message)
         raise ImportDisabled(message)

@@ -461,8 +461,8 @@ def test_it_refuses_when_import_is_switched_off(folder):
         run_import(directory=folder)
 
     assert str(disabled.value) == (
-        "Import is switched off in the import settings; switch it on in admin "
-        "to run it."
+        "Import is switched off in the import settings; switch it on at "
+        "/admin/traction_rec_import/importsettings/1/change/ to run it."
     )
     assert ImportRun.objects.get().status == ImportRun.Status.SKIPPED
 
