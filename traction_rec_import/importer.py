@@ -717,7 +717,11 @@ class Importer:
                 course_id in classes.pks
                 and not self.folder.is_readable(sources.CLASSES)
             ):
-                reason = f"Its course {course_id} is not in classes.json."
+                reason = (
+                    f"Its course {course_id} is not in classes.json: the course "
+                    "is likely not available online in Traction Rec, or the "
+                    "courses fetch failed."
+                )
             location_pk = None
             if not reason:
                 location_pk, reason = self.resolver.resolve(location_id, location_name)

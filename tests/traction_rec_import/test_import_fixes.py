@@ -280,3 +280,18 @@ def test_it_skips_records_whose_id_is_longer_than_a_salesforce_id(sample, tmp_pa
     assert not Class.objects.filter(sf_id=long_course).exists()
 
 
+def test_it_says_why_a_course_may_be_missing_from_classes_json(sample, tmp_path):
+    changed = copy.deepcopy(sample)
+    course_id = changed["sessions.json"][0]["Course_Session"]["Course"]["Id"]
+    changed["classes.json"] = [
+        row for row in changed["classes.json"] if row["Id"] != course_id
+    ]
+    option_id = changed["sessions.json"][0]["Course_Option"]["Id"]
+
+    result = run_import(directory=write_folder(tmp_path / "f1", changed))
+
+    reasons = {(model, sf_id): reason for model, sf_id, reason in result.skipped}
+    assert reasons[("session", option_id)] == (
+        f"Its course {course_id} is not in classes.json: the course is likely not "
+        "available online in Traction Rec, or the courses fetch failed."
+    )
