@@ -20,10 +20,10 @@ import functools
 import logging
 import re
 
-import nh3
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.text import Truncator
+from django.views.decorators.csrf import csrf_exempt
 
 from activity_finder import display, search
 from activity_finder.models import WEEKDAYS, Location
@@ -197,8 +197,7 @@ def _summary(description):
     """A description as plain text, cut to 600 characters. Cached by its
     text: cleaning and cutting were a third of a row's cost, and the answer
     depends on nothing else (the site has one language, so one ellipsis)."""
-    text = nh3.clean(description, tags=set())
-    return Truncator(" ".join(text.split())).chars(600)
+    return Truncator(display.plain_text(description)).chars(600)
 
 
 def row(session, now, lines=None):
@@ -343,6 +342,9 @@ def grouped_locations(catalogue, facets, criteria):
     return groups
 
 
+# Read-only and GET-only: exempt from CSRF so that any other method gets this
+# API's own JSON 405 instead of Django's HTML CSRF page.
+@csrf_exempt
 def get_data(request):
     if request.method != "GET":
         response = error_response(

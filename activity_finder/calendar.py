@@ -9,7 +9,6 @@ wall-clock time across daylight-saving changes.
 import datetime as dt
 import zoneinfo
 
-import nh3
 from django.conf import settings
 from django.utils import timezone
 
@@ -28,8 +27,7 @@ SCHEMA_DAYS = (
 )
 
 
-def plain_text(html):
-    return " ".join(nh3.clean(html or "", tags=set()).split())
+plain_text = display.plain_text
 
 
 def _local(value):

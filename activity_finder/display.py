@@ -5,6 +5,10 @@ the templates, the JSON API and the calendar file share it so the three never
 disagree.
 """
 
+import re
+from html import unescape
+
+import nh3
 from django.utils import timezone
 
 from activity_finder.models import WEEKDAYS
@@ -183,3 +187,18 @@ def location_line(location):
     if location.address:
         return f"{location.title}, {location.address}"
     return location.title
+
+
+# Tags that end a line or a block: their text must not run into the next.
+_BREAKS = re.compile(
+    r"<(?:br|hr|/p|/li|/div|/h[1-6]|/tr|/td|/th|/ul|/ol|/blockquote)\b[^>]*>",
+    re.IGNORECASE,
+)
+
+
+def plain_text(html):
+    """Stored (sanitised) HTML as one line of text, for JSON, JSON-LD and
+    calendars: block ends become spaces, tags go, entities are decoded once
+    ("&amp;" is "&"), and runs of white space fold to one space."""
+    text = nh3.clean(_BREAKS.sub(" ", html or ""), tags=set())
+    return " ".join(unescape(text).split())
