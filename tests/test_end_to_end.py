@@ -20,6 +20,7 @@ from activity_finder.models import (
     Session,
     SessionTime,
 )
+from tests import sample_org
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +33,7 @@ OPTION_ID = "a0O5e0000eYy3tqEAB"
 
 
 def load(org_dir, name):
-    records = json.loads((org_dir / f"TREX1__{name}__c.json").read_text())["records"]
-    return {record["Id"]: record for record in records}
+    return sample_org.records_by_id(org_dir, f"TREX1__{name}__c")
 
 
 def expected_catalogue(org_dir):
@@ -47,25 +47,11 @@ def expected_catalogue(org_dir):
     tags = load(org_dir, "Program_Category_Tag")
 
     def selected(link):
-        option = options[link["TREX1__Course_Option__c"]]
-        course_session = course_sessions[link["TREX1__Course_Session__c"]]
-        return (
-            option["TREX1__Available_Online__c"]
-            and option["TREX1__Day_of_Week__c"] is not None
-            and (option["TREX1__Register_Online_To_Date__c"] or "")
-            > str(TODAY - dt.timedelta(days=1))
-            and option["TREX1__End_Date__c"] >= str(TODAY)
-            and option["TREX1__Start_Date__c"] is not None
-            and course_session["TREX1__Available_Online__c"]
-            and course_session["TREX1__Num_Option_Entitlements__c"] <= 1
+        return sample_org.selected_by_sessions_query(
+            link, options, course_sessions, TODAY
         )
 
-    online_tags = [
-        tag
-        for tag in tags.values()
-        if programs[tag["TREX1__Program__c"]]["TREX1__Available_Online__c"]
-        and categories[tag["TREX1__Program_Category__c"]]["TREX1__Available_Online__c"]
-    ]
+    online_tags = sample_org.online_tags(tags, programs, categories)
     linked_programs = {tag["TREX1__Program__c"] for tag in online_tags}
     online_courses = {
         course_id

@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from tests import sample_org
 from tests.conftest import make_key_pair
 from traction_rec import queries
 from traction_rec.client import TractionRecClient
@@ -35,10 +36,7 @@ PAGE_SIZE = 50
 
 
 def load(sample_org_dir, name):
-    return {
-        record["Id"]: record
-        for record in json.loads((sample_org_dir / f"{name}.json").read_text())["records"]
-    }
+    return sample_org.records_by_id(sample_org_dir, name)
 
 
 @pytest.fixture(scope="module")

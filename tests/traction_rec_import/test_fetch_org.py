@@ -14,6 +14,7 @@ import pytest
 from traction_rec.client import TractionRecClient
 from traction_rec.models import ConnectionSettings
 from traction_rec_import import fetch, storage
+from tests import sample_org
 from traction_rec_import.models import ImportRun
 
 pytestmark = pytest.mark.django_db
@@ -26,8 +27,7 @@ SESSIONS_OBJECT = "TREX1__Course_Session_Option__c"
 
 
 def load(org_dir, name):
-    records = json.loads((org_dir / f"TREX1__{name}__c.json").read_text())["records"]
-    return {record["Id"]: record for record in records}
+    return sample_org.records_by_id(org_dir, f"TREX1__{name}__c")
 
 
 def strip(record, fields):
@@ -91,12 +91,7 @@ def expected_files(org_dir):
         category = categories[tag["TREX1__Program_Category__c"]]
         return strip(category, ["Id", "Name", "TREX1__Available__c"])
 
-    online_tags = [
-        tag
-        for tag in tags.values()
-        if programs[tag["TREX1__Program__c"]]["TREX1__Available_Online__c"]
-        and categories[tag["TREX1__Program_Category__c"]]["TREX1__Available_Online__c"]
-    ]
+    online_tags = sample_org.online_tags(tags, programs, categories)
     program_categories = [
         {
             **strip(
@@ -123,17 +118,8 @@ def expected_files(org_dir):
     ]
 
     def selected(link):
-        option = options[link["TREX1__Course_Option__c"]]
-        course_session = course_sessions[link["TREX1__Course_Session__c"]]
-        return (
-            option["TREX1__Available_Online__c"]
-            and option["TREX1__Day_of_Week__c"] is not None
-            and (option["TREX1__Register_Online_To_Date__c"] or "")
-            > str(TODAY - dt.timedelta(days=1))
-            and option["TREX1__End_Date__c"] >= str(TODAY)
-            and option["TREX1__Start_Date__c"] is not None
-            and course_session["TREX1__Available_Online__c"]
-            and course_session["TREX1__Num_Option_Entitlements__c"] <= 1
+        return sample_org.selected_by_sessions_query(
+            link, options, course_sessions, TODAY
         )
 
     def session(link):
