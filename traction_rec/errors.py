@@ -40,6 +40,7 @@ class TractionRecError(Exception):
             "message": self.message,
             "status": self.status,
             "hint": self.hint,
+            "retryable": self.retryable,
         }
 
 

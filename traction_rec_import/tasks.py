@@ -234,26 +234,11 @@ def _call(task, kind, service, **kwargs):
     return result, None
 
 
-# What the client calls retryable, as the manifest records it. The
-# manifest's error has the TractionRecError's code, message, status and hint
-# but not its `retryable` flag, so the task reads the flag when a manifest
-# has it and otherwise repeats the client's rule here: 5xx and timeouts, an
-# expired query cursor (a new fetch opens a new one), and the concurrent
-# request limit (the daily limit does not pass by waiting).
-# Known gap: a QueryError without a Salesforce code ("no nextRecordsUrl") is
-# retryable in the client but indistinguishable here; it fails at once until
-# the fetch writes "retryable" into the manifest's error.
-TRANSIENT_CODES = {"TransientError", "SERVER_UNAVAILABLE", "INVALID_QUERY_LOCATOR"}
-
-
 def _error_is_transient(error):
-    if "retryable" in error:
-        return bool(error["retryable"])
-    code, status = error.get("code"), error.get("status")
-    if code == "REQUEST_LIMIT_EXCEEDED":
-        message = (error.get("message") or "").lower()
-        return "concurrent" in message and "totalrequests" not in message
-    return code in TRANSIENT_CODES or (status is not None and status >= 500)
+    """Whether a failed object of a fetch manifest may pass on a retry: the
+    client's own `retryable` flag, which the manifest records. A manifest
+    without it (written before the flag was recorded) is not retried."""
+    return bool(error.get("retryable", False))
 
 
 def _raise_failed_fetch(task, result, *, then=""):

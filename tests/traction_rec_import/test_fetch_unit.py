@@ -306,6 +306,7 @@ def test_a_failure_on_page_two_publishes_a_failed_run_and_keeps_the_last_good_on
             "message": "invalid query locator",
             "status": 400,
             "hint": "Run the fetch again.",
+            "retryable": False,
         },
     }
     assert document["files"]["locations.json"]["status"] == "complete"
@@ -329,6 +330,7 @@ def test_an_error_without_a_salesforce_code_is_named_by_its_kind():
         "message": "Traction Rec did not answer within 90 seconds.",
         "status": None,
         "hint": "",
+        "retryable": True,
     }
 
 
